@@ -147,7 +147,7 @@ describe("flags, copy, move, expunge", () => {
     const cond = await storeFlags({ userId, mailboxId: inbox.id, uids: [1, 3], operation: "add", flags: ["\\Flagged"], unchangedSince: a3.modSeq });
     expect(cond.modified).toEqual([1]);
     expect(cond.changed.map((c) => c.uid)).toEqual([3]);
-    const changedSince = await listMessages({ userId, mailboxId: inbox.id, changedSince: s1.modSeq });
+    const changedSince = await listMessages({ userId, mailboxId: inbox.id, changedSince: s1.modSeq! });
     expect(changedSince.map((m) => m.uid)).toEqual([3]);
 
     const copy = await copyMessages({ userId, fromMailboxId: inbox.id, uids: [2, 3], toMailboxId: archive.id });
