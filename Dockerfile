@@ -33,6 +33,7 @@ RUN apt-get update \
 
 WORKDIR /app
 ENV NODE_ENV=production \
+    BIND_ADDRESS=0.0.0.0 \
     NEXT_TELEMETRY_DISABLED=1 \
     DATA_DIR=/data \
     SMTP_PORT=25 \

@@ -1,13 +1,24 @@
-import { getDb } from "../db/client.ts";
+import { getDb, withTransaction } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { normalizeDomain } from "./addresses.ts";
+import { createDkimKey } from "./dkim.ts";
 
 export async function addDomain(input: { name: string }) {
   const name = normalizeDomain(input.name);
   const db = getDb();
   const existing = await db.domain.findUnique({ where: { name }, select: { id: true } });
   if (existing) throw new AppError("ALREADY_EXISTS", `domain ${name} already exists`);
-  return db.domain.create({ data: { name }, select: { id: true, name: true, createdAt: true } });
+  return withTransaction(async (tx) => {
+    const r = await tx.query<{ id: number; name: string; created_at: Date }>(
+      "INSERT INTO domains (name) VALUES ($1) RETURNING id, name, created_at",
+      [name],
+    );
+    const { selector } = await createDkimKey(tx, r.rows[0].id);
+    return { id: r.rows[0].id, name: r.rows[0].name, createdAt: r.rows[0].created_at, dkimSelector: selector };
+  }).catch((err) => {
+    if ((err as { code?: string }).code === "23505") throw new AppError("ALREADY_EXISTS", `domain ${name} already exists`);
+    throw err;
+  });
 }
 
 export async function listDomains() {
