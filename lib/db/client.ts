@@ -24,7 +24,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => {
 export function connectDatabase(url: string, poolSize = 10): Connection {
   if (current && current.url === url) return current;
   const pool = new pg.Pool({ connectionString: url, max: poolSize, idleTimeoutMillis: 30_000 });
-  pool.on("error", (err) => console.error("postgres pool error:", err.message));
+  pool.on("error", (err: Error & { code?: string }) => {
+    // 57P01: the server is shutting down (normal when the embedded database stops with us).
+    if (err.code !== "57P01") console.error("postgres pool error:", err.message);
+  });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   current = { url, pool, prisma };
   return current;
