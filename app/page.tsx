@@ -1,5 +1,9 @@
 import Link from "next/link";
+import { redirect } from "next/navigation";
 import { buttonClassName } from "@/components/ui/button";
+import { getCurrentSession } from "@/lib/web/session";
+
+export const dynamic = "force-dynamic";
 
 const features = [
   { title: "Receive", text: "An SMTP server for your domains' MX, with SPF, DKIM and DMARC checks." },
@@ -8,7 +12,8 @@ const features = [
   { title: "Send", text: "Submission on 587/465 and a retrying, DKIM-signing outbound queue." },
 ];
 
-export default function HomePage() {
+export default async function HomePage() {
+  if (await getCurrentSession()) redirect("/mail");
   return (
     <div className="flex min-h-dvh flex-col">
       <header className="mx-auto flex w-full max-w-5xl items-center justify-between px-6 py-5">
