@@ -44,3 +44,9 @@ export async function readBlob(hash: string): Promise<Buffer> {
   if (r.rowCount === 0) throw new Error(`blob ${hash} missing`);
   return r.rows[0].data;
 }
+
+/** Several blobs in one query, by hash. Missing hashes are absent from the map. */
+export async function readBlobs(hashes: string[]): Promise<Map<string, Buffer>> {
+  const r = await getPool().query<{ hash: string; data: Buffer }>("SELECT hash, data FROM blobs WHERE hash = ANY($1::text[])", [hashes]);
+  return new Map(r.rows.map((row) => [row.hash, row.data]));
+}

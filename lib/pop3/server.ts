@@ -44,6 +44,7 @@ export function createPop3Server(opts: Pop3ServerOptions): Pop3Server {
       raw.end("-ERR [SYS/TEMP] too many connections from your address\r\n");
       return;
     }
+    raw.setNoDelay(true);
     let socket: net.Socket = raw;
     let secure = implicitTls;
     let upgrading = false;

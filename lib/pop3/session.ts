@@ -1,4 +1,4 @@
-import { readBlob } from "../mail/blobs.ts";
+import { readBlobs } from "../mail/blobs.ts";
 import { expungeMessages } from "../mail/expunge.ts";
 import { storeFlags } from "../mail/flags.ts";
 import { loadMaildrop, lockMaildrop, type Maildrop, type MaildropLock } from "./maildrop.ts";
@@ -30,6 +30,8 @@ type State =
   | { name: "transaction"; userId: number; email: string; drop: Maildrop; deleted: Set<number>; retrieved: Set<number>; lock: MaildropLock }
   | { name: "done" };
 
+const PREFETCH = 16;
+const PREFETCH_BYTES = 4 * 1024 * 1024;
 const BYTE_CR = 0x0d;
 const BYTE_LF = 0x0a;
 const BYTE_DOT = 0x2e;
@@ -63,6 +65,7 @@ export class Pop3Session {
   private state: State = { name: "authorization", saslPending: false };
   private badCommands = 0;
   private busy: Promise<void> = Promise.resolve();
+  private prefetched = new Map<number, Buffer>();
 
   constructor(
     private readonly transport: Pop3Transport,
@@ -280,10 +283,11 @@ export class Pop3Session {
           this.reply(found ? "-ERR TOP needs a message number and a line count" : "-ERR no such message");
           return this.bad();
         }
-        const data = await readBlob(found.msg.blobHash);
+        const data = await this.readMessage(state, found.n);
         const body = dotStuff(data, cmd === "TOP" ? Number(linesArg) : undefined);
-        this.transport.write(cmd === "RETR" ? `+OK ${found.msg.size} octets\r\n` : "+OK top of message follows\r\n");
-        await this.transport.writeAsync(body);
+        const status = cmd === "RETR" ? `+OK ${found.msg.size} octets\r\n` : "+OK top of message follows\r\n";
+        // One write for status and body: separate small writes meet delayed ACKs (40 ms each).
+        await this.transport.writeAsync(Buffer.concat([Buffer.from(status), body]));
         if (cmd === "RETR") state.retrieved.add(found.n);
         return;
       }
@@ -303,6 +307,27 @@ export class Pop3Session {
         this.reply("-ERR unknown command");
         return this.bad();
     }
+  }
+
+  /** Reads message n, fetching it with the next few in one query: clients RETR in order. */
+  private async readMessage(state: Extract<State, { name: "transaction" }>, n: number): Promise<Buffer> {
+    const cached = this.prefetched.get(n);
+    if (cached) {
+      this.prefetched.delete(n);
+      return cached;
+    }
+    this.prefetched.clear();
+    const batch = state.drop.messages.slice(n - 1, n - 1 + PREFETCH).map((m, i) => ({ n: n + i, hash: m.blobHash }));
+    const blobs = await readBlobs(batch.map((b) => b.hash));
+    let budget = PREFETCH_BYTES;
+    for (const b of batch.slice(1)) {
+      const data = blobs.get(b.hash);
+      if (!data || (budget -= data.length) < 0) break;
+      this.prefetched.set(b.n, data);
+    }
+    const data = blobs.get(batch[0].hash);
+    if (!data) throw new Error("message content missing");
+    return data;
   }
 
   private async quit() {
