@@ -13,6 +13,10 @@ async function main(): Promise<number> {
     return argv.length === 0 ? 2 : 0;
   }
   const db = await setupDatabase(getConfig(), { poolSize: 2 });
+  // Interrupted: stop the embedded database this command may have started.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => void db.close().finally(() => process.exit(130)));
+  }
   try {
     await runCommand(argv, { out: (l) => console.log(l), err: (l) => console.error(l) });
     return 0;

