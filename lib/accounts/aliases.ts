@@ -4,7 +4,7 @@ import { normalizeDomain, parseAddress } from "./addresses.ts";
 
 // Aliases deliver one address to several users; `@domain` is the domain's catch-all.
 
-function parseAliasAddress(input: string): { address: string; domain: string } {
+export function parseAliasAddress(input: string): { address: string; domain: string } {
   const a = input.trim().toLowerCase();
   if (a.startsWith("@") || a.startsWith("*@")) {
     const domain = normalizeDomain(a.slice(a.indexOf("@") + 1));
@@ -32,9 +32,13 @@ export async function addAlias(input: { address: string; to: string[] }) {
   });
 }
 
-export async function listAliases(input: { domain?: string } = {}) {
+/** Aliases of one domain (by name), of the domains with the given ids, or all of them. */
+export async function listAliases(input: { domain?: string; domainIds?: number[] } = {}) {
   const rows = await getDb().alias.findMany({
-    where: input.domain ? { domain: { name: input.domain.toLowerCase() } } : undefined,
+    where: {
+      ...(input.domain ? { domain: { name: input.domain.toLowerCase() } } : {}),
+      ...(input.domainIds ? { domainId: { in: input.domainIds } } : {}),
+    },
     orderBy: { address: "asc" },
     select: { id: true, address: true, targets: { select: { user: { select: { email: true } } } } },
   });

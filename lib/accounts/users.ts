@@ -32,11 +32,26 @@ export async function addUser(input: { email: string; password: string; role?: R
   return { id, email: address, role: input.role ?? "USER" };
 }
 
-export async function listUsers(input: { domain?: string } = {}) {
+/** Users of one domain (by name), of the domains with the given ids, or all of them. */
+export async function listUsers(input: { domain?: string; domainIds?: number[] } = {}) {
   return getDb().user.findMany({
-    where: input.domain ? { domain: { name: input.domain.toLowerCase() } } : undefined,
+    where: {
+      ...(input.domain ? { domain: { name: input.domain.toLowerCase() } } : {}),
+      ...(input.domainIds ? { domainId: { in: input.domainIds } } : {}),
+    },
     orderBy: { email: "asc" },
-    select: { id: true, email: true, role: true, displayName: true, disabled: true, quotaBytes: true, usedBytes: true, createdAt: true },
+    select: {
+      id: true,
+      email: true,
+      role: true,
+      displayName: true,
+      disabled: true,
+      quotaBytes: true,
+      usedBytes: true,
+      createdAt: true,
+      domain: { select: { name: true } },
+      adminOf: { select: { domain: { select: { name: true } } } },
+    },
   });
 }
 
@@ -70,4 +85,80 @@ export async function removeUser(input: { email: string }) {
 export async function countAdmins(): Promise<number> {
   const r = await getPool().query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE role = 'ADMIN'");
   return r.rows[0].n;
+}
+
+async function assertNotLastAdmin(userId: number, what: string): Promise<void> {
+  const r = await getPool().query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM users WHERE role = 'ADMIN' AND NOT disabled AND id <> $1",
+    [userId],
+  );
+  if (r.rows[0].n === 0) throw new AppError("CONFLICT", `cannot ${what} the last administrator`);
+}
+
+/** Disables (no sign-in on any protocol, no mail delivered; sessions end) or enables a user. */
+export async function setUserDisabled(input: { email: string; disabled: boolean }) {
+  const u = await getUserOrThrow(input);
+  if (input.disabled && u.role === "ADMIN") await assertNotLastAdmin(u.id, "disable");
+  await withTransaction(async (tx) => {
+    await tx.query("UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1", [u.id, input.disabled]);
+    if (input.disabled) await tx.query("UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", [u.id]);
+  });
+}
+
+export const MAX_QUOTA_BYTES = 2 ** 50;
+
+/** Sets the mailbox quota; usage above it refuses new mail (OVER_QUOTA) but keeps what is there. */
+export async function setUserQuota(input: { email: string; quotaBytes: number }) {
+  if (!Number.isSafeInteger(input.quotaBytes) || input.quotaBytes <= 0 || input.quotaBytes > MAX_QUOTA_BYTES) {
+    throw new AppError("INVALID", "quota must be a positive number of bytes");
+  }
+  const u = await getUserOrThrow(input);
+  await getDb().user.update({ where: { id: u.id }, data: { quotaBytes: BigInt(input.quotaBytes) } });
+}
+
+/** Changes a user's role. A domain admin manages their own domain (and any granted with grantDomainAdmin). */
+export async function setUserRole(input: { email: string; role: Role }) {
+  if (!["ADMIN", "DOMAIN_ADMIN", "USER"].includes(input.role)) throw new AppError("INVALID", `unknown role ${input.role}`);
+  const u = await getUserOrThrow(input);
+  if (u.role === input.role) return;
+  if (u.role === "ADMIN") await assertNotLastAdmin(u.id, "demote");
+  await withTransaction(async (tx) => {
+    await tx.query(`UPDATE users SET role = $2, updated_at = now() WHERE id = $1`, [u.id, input.role]);
+    if (input.role !== "DOMAIN_ADMIN") await tx.query("DELETE FROM domain_admins WHERE user_id = $1", [u.id]);
+  });
+}
+
+/** Lets a domain admin manage `domain` too (besides their own); makes the user a domain admin if needed. */
+export async function grantDomainAdmin(input: { email: string; domain: string }) {
+  const u = await getUserOrThrow(input);
+  if (u.role === "ADMIN") throw new AppError("CONFLICT", `${u.email} is a platform administrator and manages every domain`);
+  const d = await getDb().domain.findUnique({ where: { name: input.domain.trim().toLowerCase().replace(/\.$/, "") }, select: { id: true } });
+  if (!d) throw new AppError("NOT_FOUND", `no domain ${input.domain}`);
+  await withTransaction(async (tx) => {
+    await tx.query("UPDATE users SET role = 'DOMAIN_ADMIN', updated_at = now() WHERE id = $1", [u.id]);
+    if (d.id !== u.domainId) {
+      await tx.query("INSERT INTO domain_admins (user_id, domain_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [u.id, d.id]);
+    }
+  });
+}
+
+/** Takes a granted domain away from a domain admin (their own domain stays theirs while they are one). */
+export async function revokeDomainAdmin(input: { email: string; domain: string }) {
+  const u = await getUserOrThrow(input);
+  const r = await getPool().query(
+    "DELETE FROM domain_admins WHERE user_id = $1 AND domain_id = (SELECT id FROM domains WHERE name = $2)",
+    [u.id, input.domain.trim().toLowerCase().replace(/\.$/, "")],
+  );
+  if (!r.rowCount) throw new AppError("NOT_FOUND", `${u.email} was not granted ${input.domain}`);
+}
+
+/** The domains a user administers: none for a user, their own plus granted ones for a domain admin. */
+export async function getManagedDomains(input: { userId: number }): Promise<{ id: number; name: string }[]> {
+  const r = await getPool().query<{ id: number; name: string }>(
+    `SELECT d.id, d.name FROM users u JOIN domains d
+       ON d.id = u.domain_id OR d.id IN (SELECT domain_id FROM domain_admins WHERE user_id = u.id)
+     WHERE u.id = $1 AND u.role = 'DOMAIN_ADMIN' AND NOT u.disabled ORDER BY d.name`,
+    [input.userId],
+  );
+  return r.rows;
 }

@@ -1,9 +1,24 @@
 import { addAlias, listAliases, removeAlias } from "../accounts/aliases.ts";
+import { activateDkimKey, listDkimKeys, retireDkimKey, startDkimRotation } from "../accounts/dkim.ts";
 import { formatZone, getDnsRecords } from "../accounts/dns-records.ts";
-import { addDomain, listDomains, removeDomain } from "../accounts/domains.ts";
-import { addUser, listUsers, removeUser, setUserPassword } from "../accounts/users.ts";
-import { getPool } from "../db/client.ts";
+import { addDomain, getDomainOrThrow, listDomains, type MtaStsMode, removeDomain, setMtaStsPolicy } from "../accounts/domains.ts";
+import {
+  addUser,
+  grantDomainAdmin,
+  listUsers,
+  removeUser,
+  revokeDomainAdmin,
+  type Role,
+  setUserDisabled,
+  setUserPassword,
+  setUserQuota,
+  setUserRole,
+} from "../accounts/users.ts";
+import { parseByteSize } from "../admin/bytes.ts";
+import { listDeliveries } from "../admin/delivery-log.ts";
+import { checkDnsRecords } from "../admin/dns-check.ts";
 import { AppError } from "../errors.ts";
+import { listQueue, removeQueued, retryQueued } from "../queue/admin.ts";
 
 // `npm run cli -- …`: the operator's commands, each one call into lib (the admin UI uses the same).
 
@@ -13,16 +28,28 @@ export const USAGE = `usage: npm run cli -- <command>
   domain list                        list hosted domains
   domain remove NAME                 remove a domain without users
   domain records NAME                DNS records to publish, in zone-file syntax
+  domain check NAME                  look the records up (DNS_SERVERS): ok, missing or wrong
+  domain dkim NAME                   the domain's DKIM keys and their state
+  domain dkim-rotate NAME            new DKIM key, published but not signing yet
+  domain dkim-activate NAME SELECTOR sign with the new key (once its record resolves)
+  domain dkim-retire NAME SELECTOR   stop publishing an old key
+  domain mta-sts NAME off|testing|enforce
   user add EMAIL --password P [--admin] [--quota BYTES]
   user list [--domain NAME]
   user passwd EMAIL --password P     set a new password (ends the user's web sessions)
   user remove EMAIL
+  user disable EMAIL | user enable EMAIL
+  user quota EMAIL SIZE              e.g. 500M, 10G
+  user role EMAIL user|domain-admin|admin
+  user grant EMAIL DOMAIN            let a domain admin manage another domain too
+  user revoke EMAIL DOMAIN
   alias add ADDRESS --to EMAIL[,EMAIL]   (ADDRESS @domain is the domain's catch-all)
   alias list
   alias remove ADDRESS
   queue list                         outbound queue, one line per recipient
   queue retry ID                     retry a message (or recipient id) now
   queue remove ID                    drop a queued message
+  deliveries [--rejected] [--limit N] recent inbound deliveries and rejections
 `;
 
 export interface CliIo {
@@ -90,6 +117,41 @@ export async function runCommand(argv: string[], io: CliIo): Promise<void> {
     case "domain records":
       io.out(formatZone(await getDnsRecords({ domain: need(arg, "domain name") })));
       return;
+    case "domain check": {
+      const results = await checkDnsRecords(await getDnsRecords({ domain: need(arg, "domain name") }));
+      for (const r of results) {
+        const found = r.found.length ? `\tfound: ${r.found.join(" | ")}` : "";
+        io.out(`${r.status.toUpperCase()}\t${r.name}\t${r.type}${r.detail ? `\t${r.detail}` : ""}${found}`);
+      }
+      return;
+    }
+    case "domain dkim": {
+      const d = await getDomainOrThrow({ name: need(arg, "domain name") });
+      for (const k of await listDkimKeys({ domain: d.name })) io.out(`${k.selector}\t${k.state}\tcreated ${k.createdAt.toISOString()}`);
+      return;
+    }
+    case "domain dkim-rotate": {
+      const d = await getDomainOrThrow({ name: need(arg, "domain name") });
+      const { selector } = await startDkimRotation({ domain: d.name });
+      io.out(`new DKIM key ${selector}: publish ${selector}._domainkey.${d.name} (npm run cli -- domain records ${d.name}), then: domain dkim-activate ${d.name} ${selector}`);
+      return;
+    }
+    case "domain dkim-activate":
+    case "domain dkim-retire": {
+      const d = await getDomainOrThrow({ name: need(arg, "domain name") });
+      const selector = need(positional[3], "selector");
+      if (action === "dkim-activate") await activateDkimKey({ domain: d.name, selector });
+      else await retireDkimKey({ domain: d.name, selector });
+      io.out(`${action === "dkim-activate" ? "activated" : "retired"} DKIM key ${selector} of ${d.name}`);
+      return;
+    }
+    case "domain mta-sts": {
+      const mode = need(positional[3], "off, testing or enforce");
+      if (!["off", "testing", "enforce"].includes(mode)) throw new AppError("INVALID", "MTA-STS mode is off, testing or enforce");
+      await setMtaStsPolicy({ domain: need(arg, "domain name"), mode: mode === "off" ? null : (mode as MtaStsMode) });
+      io.out(mode === "off" ? `MTA-STS policy of ${arg} removed` : `MTA-STS policy of ${arg}: ${mode}; publish its records (domain records ${arg})`);
+      return;
+    }
     case "user add": {
       const quota = typeof flags.quota === "string" ? Number(flags.quota) : undefined;
       if (quota !== undefined && (!Number.isSafeInteger(quota) || quota <= 0)) throw new AppError("INVALID", "--quota takes a number of bytes");
@@ -115,6 +177,43 @@ export async function runCommand(argv: string[], io: CliIo): Promise<void> {
       await removeUser({ email: need(arg, "email address") });
       io.out(`removed user ${arg}`);
       return;
+    case "user disable":
+    case "user enable":
+      await setUserDisabled({ email: need(arg, "email address"), disabled: action === "disable" });
+      io.out(`${action}d user ${arg}`);
+      return;
+    case "user quota": {
+      const bytes = parseByteSize(need(positional[3], "size (e.g. 10G)"));
+      await setUserQuota({ email: need(arg, "email address"), quotaBytes: bytes });
+      io.out(`quota of ${arg} set to ${formatBytes(bytes)}`);
+      return;
+    }
+    case "user role": {
+      const roles: Record<string, Role> = { user: "USER", "domain-admin": "DOMAIN_ADMIN", admin: "ADMIN" };
+      const role = roles[need(positional[3], "role (user, domain-admin or admin)")];
+      if (!role) throw new AppError("INVALID", "role is user, domain-admin or admin");
+      await setUserRole({ email: need(arg, "email address"), role });
+      io.out(`${arg} is now ${positional[3]}`);
+      return;
+    }
+    case "user grant":
+      await grantDomainAdmin({ email: need(arg, "email address"), domain: need(positional[3], "domain name") });
+      io.out(`${arg} now administers ${positional[3]}`);
+      return;
+    case "user revoke":
+      await revokeDomainAdmin({ email: need(arg, "email address"), domain: need(positional[3], "domain name") });
+      io.out(`${arg} no longer administers ${positional[3]}`);
+      return;
+    case "deliveries ": {
+      const limit = typeof flags.limit === "string" ? Number(flags.limit) : 50;
+      const entries = await listDeliveries({ status: flags.rejected ? "REJECTED" : undefined, limit });
+      if (entries.length === 0) io.out("no deliveries logged");
+      for (const e of entries.reverse()) {
+        const auth = `spf=${e.spf ?? "-"} dkim=${e.dkim ?? "-"} dmarc=${e.dmarc ?? "-"}`;
+        io.out(`${e.createdAt.toISOString()}\t${e.status.toLowerCase()}\t${e.remoteIp}\t${e.mailFrom || "<>"} -> ${e.recipients.join(",")}\t${auth}${e.reason ? `\t${e.reason}` : ""}`);
+      }
+      return;
+    }
     case "alias add": {
       const to = need(flags.to, "--to").split(",").map((s) => s.trim()).filter(Boolean);
       const a = await addAlias({ address: need(arg, "alias address"), to });
@@ -129,36 +228,26 @@ export async function runCommand(argv: string[], io: CliIo): Promise<void> {
       io.out(`removed alias ${arg}`);
       return;
     case "queue list": {
-      const r = await getPool().query(
-        `SELECT m.id, m.sender, r.id AS rid, r.address, r.status, r.attempts, r.last_error, r.remote_reply, r.next_attempt_at
-         FROM outbound_messages m JOIN outbound_recipients r ON r.message_id = m.id ORDER BY m.id, r.id`,
-      );
-      if (r.rowCount === 0) io.out("queue is empty");
-      for (const row of r.rows) {
+      const entries = await listQueue();
+      if (entries.length === 0) io.out("queue is empty");
+      for (const e of entries) {
         const detail =
-          row.status === "DEFERRED"
-            ? `next attempt ${new Date(row.next_attempt_at).toISOString()}; last error: ${row.last_error ?? ""}`
-            : row.status === "DELIVERED"
-              ? (row.remote_reply ?? "")
-              : (row.last_error ?? "");
-        io.out(`${row.id}\t${row.rid}\t${row.sender || "<>"} -> ${row.address}\t${row.status.toLowerCase()}\tattempts ${row.attempts}\t${detail}`);
+          e.status === "DEFERRED"
+            ? `next attempt ${e.nextAttemptAt.toISOString()}; last error: ${e.lastError ?? ""}`
+            : e.status === "DELIVERED"
+              ? (e.remoteReply ?? "")
+              : (e.lastError ?? "");
+        io.out(`${e.messageId}\t${e.recipientId}\t${e.sender || "<>"} -> ${e.address}\t${e.status.toLowerCase()}\tattempts ${e.attempts}\t${detail}`);
       }
       return;
     }
     case "queue retry": {
-      const id = Number(need(arg, "queue id"));
-      const r = await getPool().query(
-        `UPDATE outbound_recipients SET next_attempt_at = now(), status = 'QUEUED'
-         WHERE (message_id = $1 OR id = $1) AND status IN ('QUEUED', 'DEFERRED')`,
-        [id],
-      );
-      if (r.rowCount === 0) throw new AppError("NOT_FOUND", `nothing to retry for ${arg}`);
-      io.out(`retrying ${r.rowCount} recipient(s) now`);
+      const n = await retryQueued({ id: Number(need(arg, "queue id")) });
+      io.out(`retrying ${n} recipient(s) now`);
       return;
     }
     case "queue remove": {
-      const r = await getPool().query("DELETE FROM outbound_messages WHERE id = $1", [Number(need(arg, "queue id"))]);
-      if (r.rowCount === 0) throw new AppError("NOT_FOUND", `no queued message ${arg}`);
+      await removeQueued({ id: Number(need(arg, "queue id")) });
       io.out(`removed message ${arg} from the queue`);
       return;
     }

@@ -60,15 +60,24 @@ export async function startFakeDns(): Promise<FakeDns> {
     if (q.type === Packet.TYPE.TXT) for (const t of entry.TXT ?? []) answers.push({ ...base, type: Packet.TYPE.TXT, data: chunks(t) });
     void send(response);
   };
-  const udp = dns2.createUDPServer(handle);
-  await udp.listen(0, "127.0.0.1");
-  const port = (udp.address() as { port: number }).port;
-  // TCP for answers too large for UDP (c-ares retries over TCP when truncated).
-  const tcp = dns2.createTCPServer(handle);
-  await new Promise<void>((resolve, reject) => {
-    tcp.once("error", reject);
-    tcp.listen(port, "127.0.0.1", () => resolve());
-  });
+  // UDP on a free port, then TCP on the same number; another process may hold that TCP port, so
+  // try again with a new one.
+  let udp = dns2.createUDPServer(handle);
+  let tcp = dns2.createTCPServer(handle);
+  let port = 0;
+  for (let attempt = 0; ; attempt++) {
+    udp = dns2.createUDPServer(handle);
+    await udp.listen(0, "127.0.0.1");
+    port = (udp.address() as { port: number }).port;
+    // TCP for answers too large for UDP (c-ares retries over TCP when truncated).
+    tcp = dns2.createTCPServer(handle);
+    const ok = await new Promise<boolean>((resolve, reject) => {
+      tcp.once("error", (err: NodeJS.ErrnoException) => (err.code === "EADDRINUSE" && attempt < 20 ? resolve(false) : reject(err)));
+      tcp.listen(port, "127.0.0.1", () => resolve(true));
+    });
+    if (ok) break;
+    await new Promise<void>((resolve) => udp.close(() => resolve()));
+  }
   return {
     port,
     server: `127.0.0.1:${port}`,
