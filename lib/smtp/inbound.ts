@@ -4,6 +4,7 @@ import { domainToASCII } from "node:url";
 import { SMTPServer, type SMTPServerAddress, type SMTPServerError, type SMTPServerSession } from "smtp-server";
 import { resolveRecipient } from "../accounts/resolve-recipient.ts";
 import type { Config } from "../config.ts";
+import { recordDelivery, type DeliveryRecord } from "../admin/delivery-log.ts";
 import { deliverMessage } from "../mail/deliver.ts";
 import { getQuota } from "../mail/messages.ts";
 import type { TlsMaterial } from "../tls.ts";
@@ -111,6 +112,19 @@ export function createInboundServer(opts: InboundServerOptions): InboundServer {
     else perIp.delete(state.ip);
   };
 
+  /** One line in the admins' delivery log; never delays or fails the SMTP conversation. */
+  const logDelivery = (session: SMTPServerSession, entry: Omit<DeliveryRecord, "sessionId" | "remoteIp" | "remoteHost" | "helo" | "mailFrom">) => {
+    const mailFrom = session.envelope.mailFrom;
+    void recordDelivery({
+      sessionId: session.id,
+      remoteIp: session.remoteAddress,
+      remoteHost: session.clientHostname,
+      helo: session.hostNameAppearsAs,
+      mailFrom: mailFrom ? mailFrom.address : null,
+      ...entry,
+    });
+  };
+
   const checkRecipient = async (address: SMTPServerAddress, session: SMTPServerSession): Promise<SMTPServerError | null> => {
     // RFC 5321 §4.1.1.3: the domainless <postmaster> is always accepted; it is the postmaster of
     // the domain the server answers for.
@@ -154,11 +168,15 @@ export function createInboundServer(opts: InboundServerOptions): InboundServer {
       throw smtpReply(451, "4.4.2", "Connection lost during DATA");
     });
     const describe = `id=${session.id} ip=${session.remoteAddress} from=<${sender}> rcpts=${envelope.rcptTo.length} size=${data.size}`;
+    const refuse = (reason: string) =>
+      logDelivery(session, { recipients: envelope.rcptTo.map((r) => r.address), status: "REJECTED", stage: "data", reason, size: data.size });
     if (data.tooBig) {
+      refuse(`over the size limit of ${config.maxMessageSize} bytes`);
       log(`smtp in ${describe} refused: over ${config.maxMessageSize} bytes`);
       throw smtpReply(552, "5.3.4", `Message exceeds the maximum size of ${config.maxMessageSize} bytes`);
     }
     if (data.lineEndings) {
+      refuse(`bad line endings: ${data.lineEndings}`);
       log(`smtp in ${describe} refused: ${data.lineEndings}`);
       throw smtpReply(554, "5.6.0", "Message refused: bare CR, bare LF or NUL in DATA; lines must end with CRLF (RFC 5321 section 2.3.8)");
     }
@@ -167,7 +185,10 @@ export function createInboundServer(opts: InboundServerOptions): InboundServer {
     const t0 = performance.now();
     const auth = await authenticateMessage(data.raw, { ip: session.remoteAddress, helo, sender, mta, resolve: dns.resolve });
     const verdicts = `spf=${auth.summary.spf} dkim=${auth.summary.dkim} dmarc=${auth.summary.dmarc} arc=${auth.summary.arc}`;
+    const messageId = /^message-id:\s*(.*)$/im.exec(data.raw.subarray(0, 64 * 1024).toString("latin1").split(/\r\n\r\n/)[0])?.[1]?.trim() ?? null;
+    const logged = { recipients: envelope.rcptTo.map((r) => r.address), ...auth.summary, messageId, size: data.size };
     if (auth.verdict === "reject") {
+      logDelivery(session, { ...logged, status: "REJECTED", stage: "data", reason: `DMARC policy of ${auth.dmarcDomain} (p=reject) failed` });
       log(`smtp in ${describe} ${verdicts} refused: DMARC policy of ${auth.dmarcDomain}`);
       throw smtpReply(550, "5.7.1", `Message rejected: DMARC policy of ${auth.dmarcDomain} (p=reject) failed`);
     }
@@ -198,6 +219,7 @@ export function createInboundServer(opts: InboundServerOptions): InboundServer {
     const t1 = performance.now();
     await deliverMessage({ raw, targets: [...userIds].map((userId) => ({ userId, mailbox })), internalDate: now });
     const timing = `auth=${(t1 - t0).toFixed(0)}ms store=${(performance.now() - t1).toFixed(0)}ms`;
+    logDelivery(session, { ...logged, status: "ACCEPTED", stage: "data", reason: mailbox ? "to Junk (DMARC quarantine)" : null });
     log(`smtp in ${describe} ${verdicts} delivered id=${id} users=${userIds.size}${mailbox ? " mailbox=Junk" : ""} ${timing}`);
     return `Ok: delivered as ${id}`;
   };
@@ -239,7 +261,10 @@ export function createInboundServer(opts: InboundServerOptions): InboundServer {
     onMailFrom: (_address, _session, callback) => callback(),
     onRcptTo: (address, session, callback) => {
       checkRecipient(address, session).then(
-        (refusal) => callback(refusal),
+        (refusal) => {
+          if (refusal) logDelivery(session, { recipients: [address.address], status: "REJECTED", stage: "rcpt", reason: refusal.message });
+          callback(refusal);
+        },
         (err: unknown) => {
           console.error(`smtp in id=${session.id} RCPT <${address.address}> failed:`, err);
           callback(replyForError(err).reply);
