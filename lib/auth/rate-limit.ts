@@ -13,13 +13,18 @@ import { getPool } from "../db/client.ts";
 //   further failure (1 s, 2 s, 4 s … 16 s), and an attempt whose turn is over 30 s away is refused.
 //   The owner is slowed too while an attack lasts, but never locked out.
 //
-// Rows: `login-ip:<address>` (count = failures plus attempts in flight, window_start = first
-// failure), `login-account:<email>` (failures in the window), `login-turn:<email>` (window_start =
-// when the next spaced-out attempt may run).
+// Attempts in flight are counted apart from failures: many correct logins at once from one
+// address (an office behind NAT, a client opening several connections) all go through, while a
+// parallel flood is still bounded (failures + attempts in flight ≤ ipMaxFailures + ipMaxInFlight).
+//
+// Rows: `login-ip:<address>` (failures, window_start = first failure), `login-ipf:<address>`
+// (attempts in flight), `login-account:<email>` (failures in the window), `login-turn:<email>`
+// (window_start = when the next spaced-out attempt may run).
 
 export const LOGIN_LIMITS = {
   ipWindowSeconds: 60,
   ipMaxFailures: 10,
+  ipMaxInFlight: 40,
   accountWindowSeconds: 15 * 60,
   accountFreeFailures: 10,
   accountBaseDelayMs: 1000,
@@ -163,18 +168,30 @@ export async function openLoginGate(attempt: LoginAttempt, opts: GateOptions = {
 
   if (Math.random() < 0.01) void pruneLoginLimits({ db }).catch(() => undefined);
 
-  // Reserve first (count this attempt before checking anything), so that parallel attempts from
-  // one address cannot all slip under the limit; success gives the reservation back.
-  if (ipKey) {
-    const { count, resetInMs } = await bump(db, ipKey, LOGIN_LIMITS.ipWindowSeconds);
-    if (count > LOGIN_LIMITS.ipMaxFailures) {
-      const retryAfterSeconds = seconds(resetInMs);
+  // Failures so far, then reserve a slot in flight (counted before anything is checked, so that
+  // a parallel flood cannot slip under the limit); every outcome gives the slot back.
+  const inFlightKey = ip ? `login-ipf:${ip}` : undefined;
+  if (ipKey && inFlightKey) {
+    const failures = await currentCount(db, ipKey, LOGIN_LIMITS.ipWindowSeconds);
+    const refuse = async () => {
+      const r = await db.query<{ reset_in_ms: number }>(
+        `SELECT (extract(epoch FROM window_start + make_interval(secs => $2::float8) - now()) * 1000)::float8 AS reset_in_ms
+         FROM rate_limits WHERE key = $1`,
+        [ipKey, LOGIN_LIMITS.ipWindowSeconds],
+      );
+      const retryAfterSeconds = seconds(r.rows[0]?.reset_in_ms ?? LOGIN_LIMITS.ipWindowSeconds * 1000);
       return {
-        allowed: false,
-        scope: "ip",
+        allowed: false as const,
+        scope: "ip" as const,
         retryAfterSeconds,
         message: `Too many failed logins from your address. Try again in ${retryAfterSeconds} s.`,
       };
+    };
+    if (failures >= LOGIN_LIMITS.ipMaxFailures) return refuse();
+    const { count: inFlight } = await bump(db, inFlightKey, LOGIN_LIMITS.ipWindowSeconds);
+    if (failures + inFlight > LOGIN_LIMITS.ipMaxFailures + LOGIN_LIMITS.ipMaxInFlight) {
+      await unbump(db, inFlightKey);
+      return refuse();
     }
   }
 
@@ -184,7 +201,7 @@ export async function openLoginGate(attempt: LoginAttempt, opts: GateOptions = {
   if (delayMs > 0) {
     const turn = await takeTurn(db, `login-turn:${account}`, delayMs);
     if (!turn) {
-      if (ipKey) await unbump(db, ipKey);
+      if (inFlightKey) await unbump(db, inFlightKey);
       const retryAfterSeconds = seconds(LOGIN_LIMITS.accountMaxWaitMs);
       return {
         allowed: false,
@@ -206,10 +223,10 @@ export async function openLoginGate(attempt: LoginAttempt, opts: GateOptions = {
     async finish(outcome) {
       if (finished) return;
       finished = true;
+      if (inFlightKey) await unbump(db, inFlightKey);
       if (outcome === "failure") {
+        if (ipKey) await bump(db, ipKey, LOGIN_LIMITS.ipWindowSeconds);
         if (account) await bump(db, `login-account:${account}`, LOGIN_LIMITS.accountWindowSeconds);
-      } else if (ipKey) {
-        await unbump(db, ipKey);
       }
     },
   };
@@ -219,7 +236,7 @@ export async function openLoginGate(attempt: LoginAttempt, opts: GateOptions = {
 export async function resetLoginLimits(input: { ip?: string; account?: string; db?: Queryable }): Promise<void> {
   const db = input.db ?? getPool();
   const keys: string[] = [];
-  if (input.ip) keys.push(`login-ip:${normalizeIp(input.ip)}`);
+  if (input.ip) keys.push(`login-ip:${normalizeIp(input.ip)}`, `login-ipf:${normalizeIp(input.ip)}`);
   if (input.account) {
     const a = normalizeAccount(input.account);
     keys.push(`login-account:${a}`, `login-turn:${a}`);

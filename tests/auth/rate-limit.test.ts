@@ -84,13 +84,25 @@ describe("per address", () => {
     }
   });
 
-  it("holds under concurrency: of 30 parallel attempts from one address, at most 10 get through", async () => {
+  it("holds under concurrency: of 80 parallel attempts from one address, at most 50 get through", async () => {
     const results = await Promise.all(
-      Array.from({ length: 30 }, (_, i) =>
+      Array.from({ length: 80 }, (_, i) =>
         openLoginGate({ ip: "192.0.2.5", account: `p${i}@x.test` }, { db: i % 2 ? imapProcess : webProcess, sleep: noWait }),
       ),
     );
-    expect(results.filter((g) => g.allowed)).toHaveLength(10);
+    expect(results.filter((g) => g.allowed)).toHaveLength(LOGIN_LIMITS.ipMaxFailures + LOGIN_LIMITS.ipMaxInFlight);
+    // Their failures then close the address for the rest of the minute.
+    for (const g of results) if (g.allowed) await g.finish("failure");
+    expect((await openLoginGate({ ip: "192.0.2.5", account: "late@x.test" }, { db: webProcess })).allowed).toBe(false);
+  });
+
+  it("lets many correct logins from one address run at once (NAT, clients with several connections)", async () => {
+    const gates = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => openLoginGate({ ip: "192.0.2.6", account: `n${i}@x.test` }, { db: i % 2 ? imapProcess : webProcess, sleep: noWait })),
+    );
+    expect(gates.every((g) => g.allowed)).toBe(true);
+    for (const g of gates) if (g.allowed) await g.finish("success");
+    expect((await openLoginGate({ ip: "192.0.2.6", account: "again@x.test" }, { db: webProcess })).allowed).toBe(true);
   });
 
   it("counts an IPv6 /64 as one address and IPv4-mapped IPv6 as IPv4", () => {
