@@ -7,6 +7,7 @@ const LINKS = [
   { href: "/settings/devices", label: "Devices" },
   { href: "/settings/security", label: "Security" },
   { href: "/settings/app-passwords", label: "App passwords" },
+  { href: "/settings/clients", label: "Mail clients" },
 ];
 
 export function SettingsNav() {

@@ -8,7 +8,7 @@ export default async function AdminLayout({ children }: { children: React.ReactN
   const { session } = await requireAdminPage();
   return (
     <div className="min-h-dvh">
-      <UserHeader email={session.email} />
+      <UserHeader email={session.email} role={session.role} />
       <div className="mx-auto grid w-full max-w-6xl gap-6 px-4 py-8 md:grid-cols-[12rem_1fr]">
         <aside>
           <h1 className="mb-3 px-3 text-sm font-semibold tracking-wide text-slate-500 uppercase">
