@@ -15,6 +15,7 @@ import { listMessages } from "../../lib/mail/messages.ts";
 import { createPop3Server, type Pop3Server } from "../../lib/pop3/server.ts";
 import { getTlsMaterial } from "../../lib/tls.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { imapClient, startTestImap, type TestImap } from "../imap/helpers.ts";
 import { rawMessage, seedUsers } from "../helpers/fixtures.ts";
 
 const run = promisify(execFile);
@@ -189,6 +190,21 @@ print(json.dumps(out))
     const left = await listMessages({ userId, mailboxId: inbox.id });
     expect(left.map((m) => m.uid)).toEqual([2, 3]);
     expect(left[0].flags).toContain("\\Seen"); // RETR marks read, as Dovecot does
+    // And an IMAP client sees the same at once.
+    const imap: TestImap = await startTestImap();
+    try {
+      const client = imapClient(imap, { user: users.bob.email, pass: "correct horse" });
+      await client.connect();
+      const lock = await client.getMailboxLock("INBOX");
+      const seen: { uid: number; flags: string[] }[] = [];
+      for await (const m of client.fetch("1:*", { uid: true, flags: true })) seen.push({ uid: m.uid, flags: [...(m.flags ?? [])] });
+      lock.release();
+      await client.logout();
+      expect(seen.map((m) => m.uid)).toEqual([2, 3]);
+      expect(seen[0].flags).toContain("\\Seen");
+    } finally {
+      await imap.close();
+    }
   });
 
   it("refuses bad passwords and too many bad commands, and survives an endless line", async () => {
