@@ -1,6 +1,6 @@
-import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
 import { domainToASCII } from "node:url";
+import { smtpServerHandle, type SmtpServerHandle } from "./server-handle.ts";
 import { SMTPServer, type SMTPServerAddress, type SMTPServerError, type SMTPServerSession } from "smtp-server";
 import { resolveRecipient } from "../accounts/resolve-recipient.ts";
 import type { Config } from "../config.ts";
@@ -56,12 +56,7 @@ export interface InboundServerOptions {
   log?: (line: string) => void;
 }
 
-export interface InboundServer {
-  server: SMTPServer;
-  /** Resolves with the port actually bound (useful with port 0). */
-  listen(port: number, host?: string): Promise<number>;
-  close(): Promise<void>;
-}
+export type InboundServer = SmtpServerHandle;
 
 interface ConnectionState {
   ip: string;
@@ -285,26 +280,5 @@ export function createInboundServer(opts: InboundServerOptions): InboundServer {
       );
     },
   });
-  // smtp-server reports socket and TLS errors of single connections here; without a listener
-  // an EventEmitter 'error' would end the process.
-  server.on("error", (err: Error & { code?: string }) => {
-    if (err.code === "ECONNRESET" || err.code === "EPIPE") return;
-    console.error("smtp in:", err.message);
-  });
-
-  return {
-    server,
-    listen: (port, host) =>
-      new Promise<number>((resolve, reject) => {
-        const onError = (err: Error) => reject(err);
-        server.server.once("error", onError);
-        const onListening = () => {
-          server.server.removeListener("error", onError);
-          resolve((server.server.address() as AddressInfo).port);
-        };
-        if (host) server.listen(port, host, onListening);
-        else server.listen(port, onListening);
-      }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return smtpServerHandle(server, "smtp in");
 }

@@ -1,6 +1,6 @@
-import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
 import { domainToASCII } from "node:url";
+import { smtpServerHandle, type SmtpServerHandle } from "./server-handle.ts";
 import {
   SMTPServer,
   type SMTPServerAddress,
@@ -69,12 +69,7 @@ export interface SubmissionServerOptions {
   queue?: QueueContext;
 }
 
-export interface SubmissionServer {
-  server: SMTPServer;
-  /** Resolves with the port actually bound (useful with port 0). */
-  listen(port: number, host?: string): Promise<number>;
-  close(): Promise<void>;
-}
+export type SubmissionServer = SmtpServerHandle;
 
 /** What onAuth stores as session.user. */
 interface SubmissionUser {
@@ -362,24 +357,5 @@ export function createSubmissionServer(opts: SubmissionServerOptions): Submissio
     onRcptTo: (address, session, callback) => answer(`RCPT <${address.address}>`, session, checkRecipient(address, session), callback),
     onData: (stream, session, callback) => answer("DATA", session, takeMessage(stream, session), callback),
   });
-  server.on("error", (err: Error & { code?: string }) => {
-    if (err.code === "ECONNRESET" || err.code === "EPIPE") return;
-    console.error(`smtp ${port}:`, err.message);
-  });
-
-  return {
-    server,
-    listen: (listenPort, host) =>
-      new Promise<number>((resolve, reject) => {
-        const onError = (err: Error) => reject(err);
-        server.server.once("error", onError);
-        const onListening = () => {
-          server.server.removeListener("error", onError);
-          resolve((server.server.address() as AddressInfo).port);
-        };
-        if (host) server.listen(listenPort, host, onListening);
-        else server.listen(listenPort, onListening);
-      }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return smtpServerHandle(server, `smtp ${port}`);
 }
