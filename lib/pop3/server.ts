@@ -48,7 +48,7 @@ export function createPop3Server(opts: Pop3ServerOptions): Pop3Server {
     let socket: net.Socket = raw;
     let secure = implicitTls;
     let upgrading = false;
-    const reader = new LineReader(MAX_LINE);
+    let reader = new LineReader(MAX_LINE);
     const session = new Pop3Session(
       {
         write: (d) => {
@@ -65,6 +65,9 @@ export function createPop3Server(opts: Pop3ServerOptions): Pop3Server {
           new Promise<void>((resolve, reject) => {
             upgrading = true;
             socket.removeListener("data", onData);
+            // Nothing read in clear text may become part of a command inside TLS, not even an
+            // unfinished line (RFC 2595 §4, CVE-2011-0411): a fresh reader for the TLS stream.
+            reader = new LineReader(MAX_LINE);
             const secured = new tls.TLSSocket(socket, { isServer: true, secureContext });
             secured.once("secure", () => {
               socket = secured;
