@@ -33,8 +33,8 @@ export interface MailboxIndex extends MailboxState {
 
 /**
  * Everything SELECT needs. UIDs and counters come from one statement (one snapshot); the keyword
- * list is read alongside on another connection (it only feeds the FLAGS response, and keywords
- * added later are announced as they appear).
+ * list (kept on the mailbox row) is read alongside on another connection (it only feeds the FLAGS
+ * response, and keywords added later are announced as they appear).
  */
 export async function readMailboxIndex(input: { userId: number; mailboxId: number; firstUnseen?: boolean }): Promise<MailboxIndex | null> {
   // IMAP4rev2 dropped [UNSEEN n] from SELECT: skip the walk to the first unseen message then.
@@ -55,9 +55,9 @@ export async function readMailboxIndex(input: { userId: number; mailboxId: numbe
        WHERE b.id = $1 AND b.user_id = $2`,
       [input.mailboxId, input.userId],
     ),
+    // Kept on the mailbox by lib/mail (every flag ever used there), in the order a scan gave.
     getPool().query<{ flags: string[] }>(
-      `SELECT coalesce(array_agg(DISTINCT f), '{}') AS flags FROM messages m, unnest(m.flags) f
-       WHERE m.mailbox_id = $1 AND m.user_id = $2 AND cardinality(m.flags) > 0`,
+      `SELECT ARRAY(SELECT DISTINCT f FROM unnest(keywords) f) AS flags FROM mailboxes WHERE id = $1 AND user_id = $2`,
       [input.mailboxId, input.userId],
     ),
   ]);

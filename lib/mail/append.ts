@@ -2,7 +2,7 @@ import { withTransaction } from "../db/client.ts";
 import { parseMessage } from "../mime/parse.ts";
 import { storeBlob } from "./blobs.ts";
 import { publishMailEvent } from "./events.ts";
-import { chargeQuota, normalizeFlags, stampMailbox } from "./store.ts";
+import { chargeQuota, normalizeFlags, noteKeywords, stampMailbox } from "./store.ts";
 import { findOrCreateThread } from "./threads.ts";
 
 // APPEND (RFC 3501 §6.3.11, MULTIAPPEND RFC 3502): messages a client stores itself, with its own
@@ -53,6 +53,7 @@ export async function appendMessages(input: { userId: number; mailboxId: number;
         ],
       );
     }
+    await noteKeywords(tx, input.mailboxId, input.messages.flatMap((m) => m.flags ?? []));
     await publishMailEvent(tx, { userId: input.userId, mailboxId: input.mailboxId, modSeq: stamp.modSeq, kind: "append" });
     return { mailboxId: input.mailboxId, uidValidity: stamp.uidValidity, uids, modSeq: stamp.modSeq };
   });

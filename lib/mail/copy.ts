@@ -2,7 +2,7 @@ import type pg from "pg";
 import { withTransaction } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { publishMailEvent } from "./events.ts";
-import { chargeQuota, stampMailbox } from "./store.ts";
+import { chargeQuota, noteKeywords, stampMailbox } from "./store.ts";
 
 // COPY and MOVE (RFC 3501 §6.4.7, RFC 6851) with UIDPLUS's COPYUID mapping (RFC 4315).
 
@@ -50,6 +50,7 @@ async function copyInto(
      JOIN messages m ON m.mailbox_id = $6 AND m.uid = u.old_uid`,
     [input.userId, input.toMailboxId, stamp.modSeq, mapping.map((m) => m[0]), mapping.map((m) => m[1]), input.fromMailboxId],
   );
+  await noteKeywords(tx, input.toMailboxId, [...new Set(rows.flatMap((r) => r.flags))]);
   await publishMailEvent(tx, { userId: input.userId, mailboxId: input.toMailboxId, modSeq: stamp.modSeq, kind: "append" });
   return { rows, result: { uidValidity: stamp.uidValidity, mapping, modSeq: stamp.modSeq } };
 }

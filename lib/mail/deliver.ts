@@ -2,7 +2,7 @@ import { withTransaction } from "../db/client.ts";
 import { parseMessage, type ParsedMessage } from "../mime/parse.ts";
 import { storeBlob } from "./blobs.ts";
 import { publishMailEvent } from "./events.ts";
-import { chargeQuota, findMailboxId, normalizeFlags, stampMailbox } from "./store.ts";
+import { chargeQuota, findMailboxId, normalizeFlags, noteKeywords, stampMailbox } from "./store.ts";
 import { findOrCreateThread } from "./threads.ts";
 
 // Delivery of raw RFC 5322 bytes to one or many users: one blob, parsed once, one transaction.
@@ -67,6 +67,7 @@ export async function deliverMessage(input: {
           input.raw.length,
         ],
       );
+      await noteKeywords(tx, mailboxId, t.flags ?? []);
       await publishMailEvent(tx, { userId: t.userId, mailboxId, modSeq: stamp.modSeq, kind: "append" });
       stored.push({ userId: t.userId, mailboxId, uid: stamp.firstUid, uidValidity: stamp.uidValidity, modSeq: stamp.modSeq, threadId });
     }

@@ -1,6 +1,6 @@
 import { withTransaction } from "../db/client.ts";
 import { publishMailEvent } from "./events.ts";
-import { normalizeFlags, stampMailbox } from "./store.ts";
+import { normalizeFlags, noteKeywords, stampMailbox } from "./store.ts";
 
 // STORE (RFC 3501 §6.4.6) with CONDSTORE's UNCHANGEDSINCE (RFC 7162 §3.1.3). Only messages whose
 // flags actually change get the new modseq; messages modified since `unchangedSince` are reported.
@@ -73,6 +73,7 @@ export async function storeFlags(input: {
          WHERE m.mailbox_id = $1 AND m.uid = v.uid`,
         [input.mailboxId, JSON.stringify(changed.map((c) => ({ uid: c.uid, f: c.flags }))), stamp.modSeq],
       );
+      if (input.operation !== "remove") await noteKeywords(tx, input.mailboxId, input.flags);
       await publishMailEvent(tx, { userId: input.userId, mailboxId: input.mailboxId, modSeq: stamp.modSeq, kind: "flags" });
       return { changed, modified, modSeq: stamp.modSeq };
     });

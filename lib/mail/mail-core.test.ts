@@ -190,3 +190,21 @@ describe("flags, copy, move, expunge", () => {
     });
   });
 });
+
+describe("mailbox keyword list", () => {
+  it("remembers every flag used, once, case-insensitively, through append, store and copy", async () => {
+    const { users } = await seedUsers(["k"]);
+    const userId = users.k.id;
+    const inbox = await getMailboxOrThrow({ userId, name: "INBOX" });
+    const archive = await getMailboxOrThrow({ userId, name: "Archive" });
+    await appendMessage({ userId, mailboxId: inbox.id, raw: rawMessage(), flags: ["\\Seen", "$Work"] });
+    await storeFlags({ userId, mailboxId: inbox.id, uids: [1], operation: "add", flags: ["$work", "$Later"] });
+    await storeFlags({ userId, mailboxId: inbox.id, uids: [1], operation: "remove", flags: ["$Later"] });
+    await copyMessages({ userId, fromMailboxId: inbox.id, uids: [1], toMailboxId: archive.id });
+    const rows = (await getPool().query("SELECT name, keywords FROM mailboxes WHERE user_id = $1 AND name IN ('INBOX', 'Archive') ORDER BY name", [userId])).rows;
+    expect(rows.map((r) => [r.name, [...r.keywords].sort()])).toEqual([
+      ["Archive", ["$Work", "\\Seen"]],
+      ["INBOX", ["$Later", "$Work", "\\Seen"]],
+    ]);
+  });
+});

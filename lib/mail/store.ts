@@ -65,3 +65,16 @@ export function normalizeFlags(flags: readonly string[]): string[] {
   }
   return [...seen.values()];
 }
+
+/** Adds flags not seen before in the mailbox to its keyword list (case-insensitively). */
+export async function noteKeywords(tx: pg.PoolClient, mailboxId: number, flags: readonly string[]): Promise<void> {
+  if (flags.length === 0) return;
+  await tx.query(
+    `UPDATE mailboxes SET keywords = keywords || ARRAY(
+       SELECT f FROM (SELECT DISTINCT ON (lower(f)) f FROM unnest($2::text[]) f) n
+       WHERE lower(f) <> ALL (SELECT lower(k) FROM unnest(keywords) k))
+     WHERE id = $1 AND EXISTS (
+       SELECT 1 FROM unnest($2::text[]) f WHERE lower(f) <> ALL (SELECT lower(k) FROM unnest(keywords) k))`,
+    [mailboxId, [...flags]],
+  );
+}
