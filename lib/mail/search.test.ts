@@ -3,7 +3,8 @@ import { createTestDatabase, type TestDatabase } from "../../tests/helpers/db.ts
 import { rawMessage, seedUsers } from "../../tests/helpers/fixtures.ts";
 import { appendMessage } from "./append.ts";
 import { getMailboxOrThrow } from "./mailboxes.ts";
-import { searchMessages, type SearchKey } from "./search.ts";
+import { emailIdOf, searchMessages, threadIdOf, type SearchKey } from "./search.ts";
+import { getPool } from "../db/client.ts";
 
 let db: TestDatabase;
 let userId: number;
@@ -52,5 +53,16 @@ describe("searchMessages", () => {
   it("never finds another user's messages", async () => {
     const { users } = await seedUsers(["other"]);
     expect(await searchMessages({ userId: users.other.id, mailboxId, key: { type: "all" } })).toEqual([]);
+  });
+});
+
+describe("object ids", () => {
+  it("finds messages by THREADID and EMAILID, and nothing for malformed ids", async () => {
+    const all = await getPool().query("SELECT uid, thread_id, blob_hash FROM messages WHERE mailbox_id = $1 ORDER BY uid", [mailboxId]);
+    const first = all.rows[0];
+    expect(await uids({ type: "threadId", id: threadIdOf(Number(first.thread_id)) })).toEqual([1]);
+    expect(await uids({ type: "emailId", id: emailIdOf(first.blob_hash) })).toEqual([1]);
+    expect(await uids({ type: "threadId", id: "T0; DROP TABLE x" })).toEqual([]);
+    expect(await uids({ type: "emailId", id: "Mzz" })).toEqual([]);
   });
 });

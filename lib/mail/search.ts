@@ -103,10 +103,17 @@ function compile(key: SearchKey, q: SqlBuilder): string {
       return key.op === "larger" ? `m.size > ${q.add(key.bytes)}` : `m.size < ${q.add(key.bytes)}`;
     case "modseq":
       return `m.mod_seq >= ${q.add(key.modSeq)}`;
-    case "emailId":
-      return `('M' || left(m.blob_hash, 24)) = ${q.add(key.id)}`;
-    case "threadId":
-      return `('T' || m.thread_id::text) = ${q.add(key.id)}`;
+    case "emailId": {
+      // M + the first 24 hex digits of the blob hash: a range on the hash, so the index serves it.
+      const prefix = /^M[0-9a-f]{24}$/.test(key.id) ? key.id.slice(1) : null;
+      if (!prefix) return "FALSE";
+      return `(m.blob_hash >= ${q.add(prefix)} AND m.blob_hash < ${q.add(prefix + "g")})`;
+    }
+    case "threadId": {
+      // T + the thread's id: compared as a number so that (user_id, thread_id) is indexed.
+      const id = /^T[1-9][0-9]{0,17}$/.test(key.id) ? key.id.slice(1) : null;
+      return id ? `m.thread_id = ${q.add(id)}::bigint` : "FALSE";
+    }
     case "age":
       return key.op === "older"
         ? `m.internal_date <= now() - make_interval(secs => ${q.add(key.seconds)})`
