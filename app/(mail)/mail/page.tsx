@@ -1,41 +1,48 @@
 import type { Metadata } from "next";
-import Link from "next/link";
-import { UserHeader } from "@/components/auth/user-header";
+import { SignOutButton } from "@/components/auth/sign-out-button";
+import { MailApp, type MailInitial } from "@/components/mail/mail-app";
+import { placeFromParams } from "@/components/mail/place";
+import { isAppError } from "@/lib/errors";
+import { imapIdentity } from "@/lib/web/mail/identity";
+import { listFolders, listPage } from "@/lib/web/mail/list";
 import { requireSession } from "@/lib/web/session";
 
 export const metadata: Metadata = { title: "Inbox" };
 export const dynamic = "force-dynamic";
 
-// Placeholder until the webmail lands: proves the sign-in and links to the account settings.
-export default async function MailPage() {
+/** How long the first render waits for IMAP before handing the loading to the browser. */
+const INITIAL_BUDGET_MS = 2500;
+
+function withinBudget<T>(p: Promise<T>): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error("slow")), INITIAL_BUDGET_MS))]);
+}
+
+// The webmail. The folders and the first page of the list are fetched here (over IMAP, like every
+// API route) so the first paint shows mail; when the mail server is slow or unreachable the page
+// still renders, says so, and the browser takes over loading and retrying.
+export default async function MailPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const session = await requireSession();
-  return (
-    <div className="min-h-dvh">
-      <UserHeader email={session.email} />
-      <main className="mx-auto w-full max-w-5xl px-4 py-10">
-        <h1 className="text-2xl font-semibold">Inbox</h1>
-        <p className="mt-2 text-slate-600 dark:text-slate-400">
-          Signed in as <span className="font-medium text-slate-900 dark:text-slate-100">{session.email}</span>. The webmail is on
-          its way; meanwhile, read your mail with any IMAP or POP3 client.
-        </p>
-        <ul className="mt-8 grid gap-3 sm:grid-cols-3">
-          {[
-            { href: "/settings/devices", title: "Devices", text: "Where you are signed in." },
-            { href: "/settings/security", title: "Security", text: "Password and two-factor sign-in." },
-            { href: "/settings/app-passwords", title: "App passwords", text: "For IMAP, POP3 and SMTP clients." },
-          ].map((l) => (
-            <li key={l.href}>
-              <Link
-                href={l.href}
-                className="block rounded-xl border border-slate-200 bg-white p-4 hover:border-brand-500 dark:border-slate-800 dark:bg-slate-900"
-              >
-                <span className="font-medium">{l.title}</span>
-                <span className="mt-1 block text-sm text-slate-500">{l.text}</span>
-              </Link>
-            </li>
-          ))}
-        </ul>
-      </main>
-    </div>
-  );
+  const raw = await searchParams;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(raw)) if (typeof v === "string") params.set(k, v);
+  const place = placeFromParams(params);
+  const identity = imapIdentity(session);
+
+  const initial: MailInitial = { place, mailboxes: null, page: null, error: null };
+  const [folders, page] = await Promise.allSettled([
+    withinBudget(listFolders(identity)),
+    withinBudget(listPage(identity, { view: place.view, mailbox: place.mailbox, q: place.q || null, limit: 50 })),
+  ]);
+  if (folders.status === "fulfilled") initial.mailboxes = folders.value;
+  if (page.status === "fulfilled") initial.page = page.value;
+  const failure = [folders, page].find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
+  if (failure) {
+    const err = failure.reason;
+    if (isAppError(err, "UNAUTHORIZED")) initial.error = "Your session has ended; sign in again.";
+    else if (isAppError(err) && err.code !== "TEMPORARY") initial.error = err.message;
+    else initial.error = "The mail server cannot be reached right now.";
+    if (!isAppError(err)) console.error("mail page: initial load failed:", err);
+  }
+
+  return <MailApp email={session.email} initial={initial} signOut={<SignOutButton />} />;
 }
