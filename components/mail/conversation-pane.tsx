@@ -9,6 +9,7 @@ import { api } from "./api";
 import { MoveSelect, ToolbarButton } from "./conversation-list";
 import { addressList, displayName, formatSize, longDate, shortDate } from "./format";
 import { Icon } from "./icons";
+import { ConversationReply } from "./compose/compose-dock";
 
 // The open conversation: every message of the thread, older ones folded to one line (unread ones
 // and the newest open), each with sender, recipients and date. HTML bodies arrive sanitized and
@@ -124,24 +125,30 @@ function Messages({ data, email, hydrated, onMessageChanged, onError }: Props & 
   // Long threads fold the middle, as Gmail does: first, "N older", then the last few.
   const hidden = showAll ? [] : data.messages.slice(1, Math.max(1, last - 2)).filter((m) => !expanded.has(keyOf(m)));
   return (
-    <ol className="flex flex-col gap-2">
-      {data.messages.map((m, i) => {
-        if (hidden.includes(m)) {
-          return i === 1 ? (
-            <li key="more">
-              <button type="button" className="w-full rounded-lg border border-dashed border-slate-300 py-2 text-sm text-slate-600 hover:bg-slate-50 dark:border-slate-700 dark:text-slate-300 dark:hover:bg-slate-800" onClick={() => setShowAll(true)}>
-                {hidden.length} older {hidden.length === 1 ? "message" : "messages"}
-              </button>
+    <>
+      <ol className="flex flex-col gap-2">
+        {data.messages.map((m, i) => {
+          if (hidden.includes(m)) {
+            return i === 1 ? (
+              <li key="more">
+                <button type="button" className="w-full rounded-lg border border-dashed border-slate-300 py-2 text-sm text-slate-600 hover:bg-slate-50 dark:border-slate-700 dark:text-slate-300 dark:hover:bg-slate-800" onClick={() => setShowAll(true)}>
+                  {hidden.length} older {hidden.length === 1 ? "message" : "messages"}
+                </button>
+              </li>
+            ) : null;
+          }
+          return (
+            <li key={keyOf(m)}>
+              <MessageCard message={m} email={email} hydrated={hydrated} expanded={expanded.has(keyOf(m))} onToggle={() => toggle(m)} onChanged={onMessageChanged} onError={onError} />
             </li>
-          ) : null;
-        }
-        return (
-          <li key={keyOf(m)}>
-            <MessageCard message={m} email={email} hydrated={hydrated} expanded={expanded.has(keyOf(m))} onToggle={() => toggle(m)} onChanged={onMessageChanged} onError={onError} />
-          </li>
-        );
-      })}
-    </ol>
+          );
+        })}
+      </ol>
+      {/* Reply, reply all, forward — and the reply being written, inline (issue 8). */}
+      <div className="mt-4">
+        <ConversationReply key={keyOf(data.messages[last])} mailbox={data.messages[last].mailbox} uid={data.messages[last].uid} />
+      </div>
+    </>
   );
 }
 

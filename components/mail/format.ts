@@ -25,11 +25,18 @@ export function addressList(list: Address[], me?: string): string {
   return list.map((a) => (a.name && a.address ? `${me && a.address === me ? "me" : a.name} <${a.address}>` : displayName(a, me))).join(", ");
 }
 
+let displayTimeZone: string | undefined;
+
+/** The user's time zone for dates (Settings → Preferences); "" follows the browser. */
+export function setDisplayTimeZone(tz: string): void {
+  displayTimeZone = tz || undefined;
+}
+
 /** Short date for a list row: the time today, "Feb 3" this year, "2/3/24" before. UTC before hydration. */
 export function shortDate(iso: string, local: boolean): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "";
-  const tz = local ? undefined : "UTC";
+  const tz = local ? displayTimeZone : "UTC";
   const now = new Date();
   const sameDay = d.toDateString() === now.toDateString();
   if (sameDay) return d.toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit", timeZone: tz });
@@ -40,7 +47,7 @@ export function shortDate(iso: string, local: boolean): string {
 export function longDate(iso: string, local: boolean): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "";
-  return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: local ? undefined : "UTC" });
+  return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: local ? displayTimeZone : "UTC" });
 }
 
 export function formatSize(bytes: number): string {

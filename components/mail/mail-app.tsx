@@ -14,6 +14,9 @@ import { MailRail } from "./mail-rail";
 import { INBOX_PLACE, listKey, placeFromParams, placeUrl, type Place } from "./place";
 import type { Action } from "./actions";
 import { useShortcuts } from "./use-shortcuts";
+import { setDisplayTimeZone } from "./format";
+import { ComposeDock } from "./compose/compose-dock";
+import { openCompose, openDraft, openReply } from "./compose/store";
 
 // The webmail: folders, the conversation list and the open conversation, kept in step with the URL
 // and with the server (IMAP IDLE → SSE). Errors never clear what is shown: the banner says what
@@ -69,7 +72,34 @@ function recompute(row: ConversationRow, refs: MessageRef[]): ConversationRow {
   return { ...row, refs, unread: refs.some((r) => !r.seen), starred: refs.some((r) => r.flagged) };
 }
 
-export function MailApp({ email, initial, signOut }: { email: string; initial: MailInitial; signOut: ReactNode }) {
+/** The user's Settings → Preferences that shape the page. */
+export interface MailPreferencesProps {
+  shortcuts?: boolean;
+  readingPane?: "right" | "bottom" | "off";
+  /** IANA time zone for dates; "" follows the browser. */
+  timeZone?: string;
+}
+
+/** Where the list and the open conversation go, per the reading-pane preference. */
+function paneClasses(readingPane: MailPreferencesProps["readingPane"], open: boolean): { wrap: string; list: string; conversation: string } {
+  if (readingPane === "off") {
+    return { wrap: "contents", list: `${open ? "hidden" : "flex"} min-w-0 flex-1 flex-col`, conversation: `${open ? "flex" : "hidden"} min-w-0 flex-1 flex-col` };
+  }
+  if (readingPane === "bottom") {
+    return {
+      wrap: "flex min-w-0 flex-1 flex-col",
+      list: `${open ? "hidden lg:flex" : "flex"} min-h-0 flex-1 flex-col border-slate-200 lg:max-h-[45%] lg:border-b dark:border-slate-800`,
+      conversation: `${open ? "flex" : "hidden lg:flex"} min-h-0 flex-1 flex-col`,
+    };
+  }
+  return {
+    wrap: "contents",
+    list: `${open ? "hidden lg:flex" : "flex"} min-w-0 flex-1 flex-col border-slate-200 lg:max-w-[34rem] lg:border-r xl:max-w-[38rem] dark:border-slate-800`,
+    conversation: `${open ? "flex" : "hidden lg:flex"} min-w-0 flex-1 flex-col`,
+  };
+}
+
+export function MailApp({ email, initial, signOut, shortcuts = true, readingPane = "right", timeZone = "" }: { email: string; initial: MailInitial; signOut: ReactNode } & MailPreferencesProps) {
   const [place, setPlace] = useState<Place>(initial.place);
   const [mailboxes, setMailboxes] = useState<MailboxSummary[]>(initial.mailboxes ?? []);
   const [list, setList] = useState<ListState>(() => ({
@@ -231,6 +261,11 @@ export function MailApp({ email, initial, signOut }: { email: string; initial: M
     if (next.open && next.open !== prev.open) void loadConversation(next.open, next.mailbox);
     if (!next.open) setConv(null);
   }, [loadList, loadConversation]);
+
+  // Dates in the user's time zone (Settings → Preferences) once the page runs in the browser.
+  useLayoutEffect(() => {
+    setDisplayTimeZone(timeZone);
+  }, [timeZone]);
 
   // First load: resume a place saved before a sign-in; fetch what the server could not give.
   useEffect(() => {
@@ -448,9 +483,14 @@ export function MailApp({ email, initial, signOut }: { email: string; initial: M
     (row: ConversationRow) => {
       const i = listStateRef.current.rows.findIndex((r) => r.id === row.id);
       if (i >= 0) setFocusIndex(i);
+      // A draft opens in a compose window (on any device: it is read from Drafts).
+      if (row.draft && role === "drafts") {
+        void openDraft({ uid: row.latestUid }).catch((err) => failed(err, "The draft could not be opened"));
+        return;
+      }
       go({ ...placeRef.current, open: row.id });
     },
-    [go],
+    [go, role, failed],
   );
 
   // ---- keyboard ------------------------------------------------------------------------------
@@ -481,7 +521,7 @@ export function MailApp({ email, initial, signOut }: { email: string; initial: M
   );
 
   useShortcuts({
-    enabled: !helpOpen,
+    enabled: !helpOpen && shortcuts,
     onKey: (key) => {
       const p = placeRef.current;
       switch (key) {
@@ -515,6 +555,19 @@ export function MailApp({ email, initial, signOut }: { email: string; initial: M
         case "?":
           setHelpOpen(true);
           return true;
+        case "c":
+          void openCompose();
+          return true;
+        case "r":
+        case "a":
+        case "f": {
+          // Reply, reply all, forward: to the newest message of the open conversation, inline.
+          const c = convRef.current?.data;
+          if (!p.open || !c || c.messages.length === 0) return false;
+          const m = c.messages[c.messages.length - 1];
+          void openReply({ mailbox: m.mailbox, uid: m.uid, mode: key === "r" ? "reply" : key === "a" ? "replyAll" : "forward", inline: true }).catch((err) => failed(err, "Could not start the reply"));
+          return true;
+        }
         case "Escape":
           if (selected.size) setSelected(new Set());
           return true;
@@ -549,6 +602,7 @@ export function MailApp({ email, initial, signOut }: { email: string; initial: M
   // ---- render --------------------------------------------------------------------------------
 
   const selectedRows = useMemo(() => rows.filter((r) => selected.has(r.id)), [rows, selected]);
+  const panes = paneClasses(readingPane, !!place.open);
   const title = place.view === "starred" ? "Starred" : (currentMailbox?.name ?? (place.mailbox === "INBOX" ? "Inbox" : place.mailbox));
 
   useEffect(() => {
@@ -650,66 +704,65 @@ export function MailApp({ email, initial, signOut }: { email: string; initial: M
             if (next) go(next);
           }}
         />
-        <section
-          aria-label={`${title} conversations`}
-          className={`${place.open ? "hidden lg:flex" : "flex"} min-w-0 flex-1 flex-col border-slate-200 lg:max-w-[34rem] lg:border-r xl:max-w-[38rem] dark:border-slate-800`}
-        >
-          <ConversationList
-            handle={listRef}
-            title={title}
-            role={role}
-            email={email}
-            rows={rows}
-            total={list.total}
-            loading={list.loading}
-            error={list.key === listKey(place) ? list.error : null}
-            hasMore={!!list.nextCursor}
-            autoLoad={list.emptyPages < 3}
-            searching={!!place.q}
-            query={place.q}
-            selected={selected}
-            selectedRows={selectedRows}
-            focusIndex={focusIndex}
-            openId={place.open}
-            hydrated={hydrated}
-            mailboxes={mailboxes}
-            live={live}
-            currentMailbox={place.view === "starred" ? null : place.mailbox}
-            hrefOf={(id) => placeUrl({ ...place, open: id })}
-            onFocusIndex={setFocusIndex}
-            onOpen={openRow}
-            onToggleSelect={(id) => setSelected((s) => toggle(s, id))}
-            onSelectAll={(all) => setSelected(all ? new Set(rows.map((r) => r.id)) : new Set())}
-            onAction={(a, target, destination) => void act(a, target, { destination })}
-            onLoadMore={() => void loadMore()}
-            onRefresh={() => {
-              void refreshTop();
-              void loadMailboxes();
-            }}
-            onRetry={() => void loadList(placeRef.current)}
-            onClearSearch={() => go({ ...placeRef.current, q: "", open: null })}
-          />
-        </section>
-        <section aria-label="Conversation" className={`${place.open ? "flex" : "hidden lg:flex"} min-w-0 flex-1 flex-col bg-white dark:bg-slate-900`}>
-          <ConversationPane
-            state={conv}
-            role={role}
-            email={email}
-            hydrated={hydrated}
-            mailboxes={mailboxes}
-            currentMailbox={place.mailbox}
-            onBack={() => {
-              go({ ...placeRef.current, open: null });
-              setTimeout(() => listRef.current?.focusRow(focusIndex), 0);
-            }}
-            onRetry={() => conv && void loadConversation(conv.id, placeRef.current.mailbox)}
-            onAction={(a, destination) => conv?.data && void act(a, [], { destination, conversation: conv.data })}
-            onMessageChanged={(m) =>
-              setConv((c) => (c && c.data ? { ...c, data: { ...c.data, messages: c.data.messages.map((x) => (x.mailbox === m.mailbox && x.uid === m.uid ? m : x)) } } : c))
-            }
-            onError={(err, what) => failed(err, what)}
-          />
-        </section>
+        <div className={panes.wrap}>
+          <section aria-label={`${title} conversations`} className={panes.list}>
+            <ConversationList
+              handle={listRef}
+              title={title}
+              role={role}
+              email={email}
+              rows={rows}
+              total={list.total}
+              loading={list.loading}
+              error={list.key === listKey(place) ? list.error : null}
+              hasMore={!!list.nextCursor}
+              autoLoad={list.emptyPages < 3}
+              searching={!!place.q}
+              query={place.q}
+              selected={selected}
+              selectedRows={selectedRows}
+              focusIndex={focusIndex}
+              openId={place.open}
+              hydrated={hydrated}
+              mailboxes={mailboxes}
+              live={live}
+              currentMailbox={place.view === "starred" ? null : place.mailbox}
+              hrefOf={(id) => placeUrl({ ...place, open: id })}
+              onFocusIndex={setFocusIndex}
+              onOpen={openRow}
+              onToggleSelect={(id) => setSelected((s) => toggle(s, id))}
+              onSelectAll={(all) => setSelected(all ? new Set(rows.map((r) => r.id)) : new Set())}
+              onAction={(a, target, destination) => void act(a, target, { destination })}
+              onLoadMore={() => void loadMore()}
+              onRefresh={() => {
+                void refreshTop();
+                void loadMailboxes();
+              }}
+              onRetry={() => void loadList(placeRef.current)}
+              onClearSearch={() => go({ ...placeRef.current, q: "", open: null })}
+            />
+          </section>
+          <section aria-label="Conversation" className={`${panes.conversation} bg-white dark:bg-slate-900`}>
+            <ConversationPane
+              state={conv}
+              role={role}
+              email={email}
+              hydrated={hydrated}
+              mailboxes={mailboxes}
+              currentMailbox={place.mailbox}
+              onBack={() => {
+                go({ ...placeRef.current, open: null });
+                setTimeout(() => listRef.current?.focusRow(focusIndex), 0);
+              }}
+              onRetry={() => conv && void loadConversation(conv.id, placeRef.current.mailbox)}
+              onAction={(a, destination) => conv?.data && void act(a, [], { destination, conversation: conv.data })}
+              onMessageChanged={(m) =>
+                setConv((c) => (c && c.data ? { ...c, data: { ...c.data, messages: c.data.messages.map((x) => (x.mailbox === m.mailbox && x.uid === m.uid ? m : x)) } } : c))
+              }
+              onError={(err, what) => failed(err, what)}
+            />
+          </section>
+        </div>
       </div>
 
       <div role="status" aria-live="polite" className="pointer-events-none fixed inset-x-0 bottom-4 flex justify-center px-4">
@@ -720,6 +773,7 @@ export function MailApp({ email, initial, signOut }: { email: string; initial: M
         ) : null}
       </div>
       {helpOpen ? <HelpOverlay onClose={() => setHelpOpen(false)} /> : null}
+      <ComposeDock />
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { api, ApiError } from "./api";
 import { Icon, type IconName } from "./icons";
 import { INBOX_PLACE, type Place } from "./place";
 import { PromptDialog, type PromptRequest } from "./prompt-dialog";
+import { openCompose } from "./compose/store";
 
 // The left rail: compose, the folders with unread counts (Starred is a view over every folder),
 // the user's own folders with create / rename / delete, and the settings pages.
@@ -29,7 +30,6 @@ function message(err: unknown): string {
 
 export function MailRail({ id, open, onClose, mailboxes, place, onGo, onChanged }: Props) {
   const [prompt, setPrompt] = useState<PromptRequest | null>(null);
-  const [composeInfo, setComposeInfo] = useState(false);
   const system = mailboxes.filter((m) => m.role && m.role !== "all" && m.role !== "flagged");
   const own = mailboxes.filter((m) => !m.role);
   const inboxAt = Math.max(0, system.findIndex((m) => m.role === "inbox"));
@@ -127,7 +127,9 @@ export function MailRail({ id, open, onClose, mailboxes, place, onGo, onChanged 
           <button
             type="button"
             className="inline-flex h-12 items-center gap-3 rounded-2xl bg-brand-100 px-5 text-sm font-semibold text-brand-700 shadow-sm hover:shadow-md dark:bg-slate-800 dark:text-slate-100"
-            onClick={() => setComposeInfo(true)}
+            data-testid="compose-button"
+            aria-keyshortcuts="c"
+            onClick={() => void openCompose()}
           >
             <Icon name="pencil" />
             Compose
@@ -172,17 +174,6 @@ export function MailRail({ id, open, onClose, mailboxes, place, onGo, onChanged 
         </div>
       </nav>
       {prompt ? <PromptDialog request={prompt} onClose={() => setPrompt(null)} /> : null}
-      {composeInfo ? (
-        <PromptDialog
-          request={{
-            title: "Compose",
-            message: "Writing mail in the browser comes with the next part of the webmail. Until then, send from any mail app: Settings → App passwords gives it a password.",
-            confirm: "OK",
-            onSubmit: async () => null,
-          }}
-          onClose={() => setComposeInfo(false)}
-        />
-      ) : null}
     </>
   );
 }

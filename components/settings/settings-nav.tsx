@@ -4,6 +4,7 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 
 const LINKS = [
+  { href: "/settings/preferences", label: "Preferences" },
   { href: "/settings/devices", label: "Devices" },
   { href: "/settings/security", label: "Security" },
   { href: "/settings/app-passwords", label: "App passwords" },

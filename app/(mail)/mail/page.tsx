@@ -5,6 +5,7 @@ import { placeFromParams } from "@/components/mail/place";
 import { isAppError } from "@/lib/errors";
 import { imapIdentity } from "@/lib/web/mail/identity";
 import { listFolders, listPage } from "@/lib/web/mail/list";
+import { getMailSettings } from "@/lib/web/mail/compose/settings";
 import { requireSession } from "@/lib/web/session";
 
 export const metadata: Metadata = { title: "Inbox" };
@@ -44,5 +45,6 @@ export default async function MailPage({ searchParams }: { searchParams: Promise
     if (!isAppError(err)) console.error("mail page: initial load failed:", err);
   }
 
-  return <MailApp email={session.email} initial={initial} signOut={<SignOutButton />} />;
+  const prefs = await getMailSettings({ userId: session.userId });
+  return <MailApp email={session.email} initial={initial} signOut={<SignOutButton />} shortcuts={prefs.keyboardShortcuts} readingPane={prefs.readingPane} timeZone={prefs.timeZone} />;
 }

@@ -4,6 +4,7 @@ import { knownMailboxes, mailboxOrThrow } from "../../imap-client/mailboxes.ts";
 import { withImap, type ImapIdentity } from "../../imap-client/pool.ts";
 import type { Address } from "../../imap-client/summaries.ts";
 import { readThreadInSelected, searchThread, type ThreadMessageContent } from "../../imap-client/thread.ts";
+import { getMailSettings } from "./compose/settings.ts";
 import { listImageSenders } from "./image-senders.ts";
 import { mailFrameDocument, sanitizeMailHtml } from "./sanitize.ts";
 import { openMailbox } from "../../imap-client/select.ts";
@@ -179,8 +180,10 @@ export async function openConversation(identity: ImapIdentity, input: { id: stri
   }
   if (contents.length === 0) throw new AppError("NOT_FOUND", "That conversation is not here any more.");
   contents.sort((a, b) => a.summary.date.getTime() - b.summary.date.getTime() || a.summary.uid - b.summary.uid);
-  const trusted = await listImageSenders({ userId: identity.userId });
-  const messages = contents.map((c) => toMessageView(c, allowRemoteFor(c, trusted)));
+  const [trusted, prefs] = await Promise.all([listImageSenders({ userId: identity.userId }), getMailSettings({ userId: identity.userId })]);
+  // Settings → Preferences: remote images always, never, or (ask) for the senders the reader trusts.
+  const allow = (c: ThreadMessageContent) => prefs.remoteImages === "always" || (prefs.remoteImages === "ask" && allowRemoteFor(c, trusted));
+  const messages = contents.map((c) => toMessageView(c, allow(c)));
   return {
     id: input.id,
     threadId: single ? null : input.id,
@@ -194,6 +197,7 @@ export async function openConversation(identity: ImapIdentity, input: { id: stri
 export async function openMessage(identity: ImapIdentity, input: { mailbox: string; uid: number; showImages: boolean }): Promise<MessageView> {
   const content = await withImap(identity, (c) => readOne(c, input.mailbox, input.uid));
   if (!content) throw new AppError("NOT_FOUND", "That message is not here any more.");
-  const trusted = input.showImages ? new Set<string>() : await listImageSenders({ userId: identity.userId });
-  return toMessageView(content, input.showImages || allowRemoteFor(content, trusted));
+  if (input.showImages) return toMessageView(content, true);
+  const [trusted, prefs] = await Promise.all([listImageSenders({ userId: identity.userId }), getMailSettings({ userId: identity.userId })]);
+  return toMessageView(content, prefs.remoteImages === "always" || (prefs.remoteImages === "ask" && allowRemoteFor(content, trusted)));
 }
