@@ -18,6 +18,7 @@ import { migrate } from "../../lib/db/migrate.ts";
 import { deliverMessage } from "../../lib/mail/deliver.ts";
 import { createPop3Server } from "../../lib/pop3/server.ts";
 import { getTlsMaterial } from "../../lib/tls.ts";
+import { bestRetrRate, writeMaildir } from "../lib/pop3.ts";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,54 +39,10 @@ function corpus(n: number): Buffer[] {
   return out;
 }
 
-/** Logs in over POP3S and RETRs every message; returns bytes received and seconds taken. */
-async function retrAll(port: number, user: string, pass: string): Promise<{ bytes: number; seconds: number; count: number }> {
-  const socket = tls.connect({ host: "127.0.0.1", port, rejectUnauthorized: false });
-  let buf = Buffer.alloc(0);
-  let waiter: (() => void) | undefined;
-  socket.on("data", (d: Buffer) => {
-    buf = Buffer.concat([buf, d]);
-    waiter?.();
-  });
-  const until = async (pred: () => number) => {
-    for (;;) {
-      const end = pred();
-      if (end >= 0) {
-        const out = buf.subarray(0, end);
-        buf = buf.subarray(end);
-        return out;
-      }
-      await new Promise<void>((r) => (waiter = r));
-    }
-  };
-  const line = () => until(() => (buf.indexOf("\r\n") >= 0 ? buf.indexOf("\r\n") + 2 : -1));
-  const multi = () => until(() => (buf.indexOf("\r\n.\r\n") >= 0 ? buf.indexOf("\r\n.\r\n") + 5 : -1));
-  await line();
-  socket.write(`USER ${user}\r\n`);
-  await line();
-  socket.write(`PASS ${pass}\r\n`);
-  const ok = (await line()).toString();
-  if (!ok.startsWith("+OK")) throw new Error(`login failed: ${ok}`);
-  socket.write("STAT\r\n");
-  const count = Number((await line()).toString().split(" ")[1]);
-  const t0 = process.hrtime.bigint();
-  let bytes = 0;
-  for (let i = 1; i <= count; i++) {
-    socket.write(`RETR ${i}\r\n`);
-    bytes += (await multi()).length;
-  }
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  socket.write("QUIT\r\n");
-  await line();
-  socket.destroy();
-  return { bytes, seconds, count };
-}
-
 async function startDovecot(tmp: string, messages: Buffer[], cert: string, key: string): Promise<{ port: number; stop: () => void }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const maildir = path.join(tmp, "mail", "bench", "Maildir");
-  for (const d of ["cur", "new", "tmp"]) fs.mkdirSync(path.join(maildir, d), { recursive: true });
-  messages.forEach((m, i) => fs.writeFileSync(path.join(maildir, "cur", `${1700000000 + i}.M${i}P1.bench,S=${m.length}:2,`), m));
+  writeMaildir(maildir, messages);
   fs.writeFileSync(path.join(tmp, "cert.pem"), cert);
   fs.writeFileSync(path.join(tmp, "key.pem"), key, { mode: 0o600 });
   fs.writeFileSync(path.join(tmp, "passwd"), "bench:{PLAIN}bench-pass\n");
@@ -172,17 +129,8 @@ async function main() {
     const pigeonPort = await server.listen(0, "127.0.0.1", true);
     dovecot = await startDovecot(path.join(tmp, "dovecot"), messages, material.cert, material.key);
 
-    const best = async (fn: () => Promise<{ bytes: number; seconds: number; count: number }>) => {
-      let top = { mbps: 0, count: 0, bytes: 0 };
-      for (let r = 0; r < ROUNDS; r++) {
-        const res = await fn();
-        const mbps = res.bytes / 1e6 / res.seconds;
-        if (mbps > top.mbps) top = { mbps, count: res.count, bytes: res.bytes };
-      }
-      return top;
-    };
-    const p = await best(() => retrAll(pigeonPort, "bench@bench.test", "bench-pass-1"));
-    const d = await best(() => retrAll(dovecot!.port, "bench", "bench-pass"));
+    const p = await bestRetrRate(pigeonPort, "bench@bench.test", "bench-pass-1", ROUNDS);
+    const d = await bestRetrRate(dovecot.port, "bench", "bench-pass", ROUNDS);
     console.log(`POP3 RETR over TLS, ${COUNT} messages, ${(totalBytes / 1e6).toFixed(1)} MB stored, best of ${ROUNDS}`);
     console.log(`| server  | messages | MB/s  |`);
     console.log(`|---------|----------|-------|`);
