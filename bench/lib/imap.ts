@@ -69,7 +69,7 @@ export async function measureImap(t: ImapTarget, opts: { appends: number; sessio
   const c = await login(t);
   const selects: number[] = [];
   let exists = 0;
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 11; i++) {
     const [ms, r] = await timed(() => ok(c, "SELECT INBOX", true));
     exists = Number(/\* (\d+) EXISTS/.exec(r.text)?.[1] ?? 0);
     if (i > 0) selects.push(ms);
@@ -77,7 +77,8 @@ export async function measureImap(t: ImapTarget, opts: { appends: number; sessio
   if (exists < opts.minMessages) throw new Error(`${t.name}: INBOX has ${exists} messages, expected ${opts.minMessages}`);
   log(`${t.name}: SELECT ${median(selects).toFixed(1)} ms (${exists} messages)`);
   const envelopes: number[] = [];
-  for (let i = 0; i < 11; i++) {
+  // 50 samples after a warm-up: single runs swing by several ms on a machine shared with others.
+  for (let i = 0; i < 51; i++) {
     const [ms] = await timed(() => ok(c, `FETCH ${exists - 49}:${exists} (UID FLAGS ENVELOPE)`));
     if (i > 0) envelopes.push(ms);
   }
