@@ -60,6 +60,8 @@ export async function startPigeonProduction(opts: {
   adminPassword: string;
   /** How long to wait for /api/health, including a `next build` when .next is stale. */
   timeoutMs?: number;
+  /** Extra node flags for workers/start.ts (e.g. --cpu-prof, which NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
 }): Promise<PigeonProcess> {
   const dir = path.resolve(process.env.PIGEON_DIR ?? repoRoot);
   const ports = {
@@ -100,7 +102,7 @@ export async function startPigeonProduction(opts: {
   // parent process, so that `pid` is the process that holds the servers.
   const logFile = path.join(opts.dataDir, "pigeon.log");
   const out = fs.openSync(logFile, "a");
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "workers/start.ts"], {
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), "--import", "tsx", "workers/start.ts"], {
     cwd: dir,
     env,
     stdio: ["ignore", out, out],

@@ -1,7 +1,7 @@
 // The per-command floor of Pigeon's IMAP server as `npm start` runs it (workers/start.ts, every
 // server in one process) beside the IMAP server alone in a process (bench/imap/pigeon-server.ts):
 // NOOP and `FETCH 1:50 (UID FLAGS)` round trips, and with --prof a CPU profile of the production
-// process (node --cpu-prof through NODE_OPTIONS) while it answers NOOPs.
+// process (node --cpu-prof) while it answers NOOPs (its start-up is in the profile too).
 //
 //   npx tsx bench/profile/imap-floor.ts [--samples 3000] [--prof]
 import { spawn } from "node:child_process";
@@ -76,9 +76,14 @@ try {
   const inbox = await getMailboxOrThrow({ userId: user.id, name: "INBOX" });
   await appendMessages({ userId: user.id, mailboxId: inbox.id, messages: Array.from({ length: 100 }, (_, i) => ({ raw: benchMessage(i) })) });
   await getTlsMaterial(parseConfig({ DATA_DIR: tmp }));
-  if (flag("prof")) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${profDir}`.trim();
-  const p = await startPigeonProduction({ databaseUrl: db.url, dataDir: tmp, dnsServers: dns.address, adminEmail: "admin@bench.test", adminPassword: PASSWORD });
-  delete process.env.NODE_OPTIONS;
+  const p = await startPigeonProduction({
+    databaseUrl: db.url,
+    dataDir: tmp,
+    dnsServers: dns.address,
+    adminEmail: "admin@bench.test",
+    adminPassword: PASSWORD,
+    nodeArgs: flag("prof") ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [],
+  });
   try {
     await rounds(p.ports.imaps, user.email, PASSWORD, "workers/start.ts (npm start)");
   } finally {
