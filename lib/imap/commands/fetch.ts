@@ -17,6 +17,38 @@ import { readMessageMeta, type MessageMeta } from "../store-adapter.ts";
 const FLUSH_BYTES = 256 * 1024;
 const VALID_FLAG = /^\\?[^\x00-\x20\x7f-\xff(){%*"\\\]]+$/;
 
+/**
+ * ENVELOPEs by blob hash. A stored message's bytes never change (blobs are content-addressed), so
+ * neither does its envelope: once read, FETCH ENVELOPE of it needs only the message index, without
+ * the join with blobs and the JSON (as Dovecot's index cache keeps imap.envelope). Clients list
+ * the same messages again and again (the web's list API on every page). Bounded, oldest out first;
+ * shared by every session, which is safe: an envelope is derived from the bytes alone, and a
+ * session only ever looks up the hashes of messages its own index query returned.
+ */
+const ENVELOPE_CACHE_SIZE = 20_000;
+const envelopeCache = new Map<string, NonNullable<FetchedMessage["envelope"]>>();
+
+async function fetchWithEnvelopes(userId: number, mailboxId: number, uids: number[]): Promise<FetchedMessage[]> {
+  const rows = await fetchMessages({ userId, mailboxId, uids });
+  const envelopes = new Map<string, NonNullable<FetchedMessage["envelope"]>>();
+  const missing: number[] = [];
+  for (const m of rows) {
+    const cached = envelopeCache.get(m.blobHash);
+    if (cached) envelopes.set(m.blobHash, cached);
+    else missing.push(m.uid);
+  }
+  if (missing.length > 0) {
+    for (const m of await fetchMessages({ userId, mailboxId, uids: missing, envelope: true })) {
+      if (!m.envelope) continue;
+      envelopes.set(m.blobHash, m.envelope);
+      if (envelopeCache.size >= ENVELOPE_CACHE_SIZE) envelopeCache.delete(envelopeCache.keys().next().value!);
+      envelopeCache.set(m.blobHash, m.envelope);
+    }
+  }
+  for (const m of rows) m.envelope = envelopes.get(m.blobHash);
+  return rows;
+}
+
 interface Needs {
   envelope: boolean;
   structure: boolean;
@@ -267,7 +299,9 @@ async function fetchUids(session: ImapSession, uids: number[], items: FetchItem[
       mailbox.advanceIfNext(r.modSeq);
     }
     let rows: FetchedMessage[];
-    if (!needs.data) {
+    if (!needs.data && needs.envelope && !needs.structure) {
+      rows = await fetchWithEnvelopes(userId, mailbox.id, batch);
+    } else if (!needs.data) {
       rows = await fetchMessages({ userId, mailboxId: mailbox.id, uids: batch, envelope: needs.envelope, structure: needs.structure });
     } else {
       const meta = await fetchMessages({ userId, mailboxId: mailbox.id, uids: batch });
