@@ -12,7 +12,12 @@ import { isWebSessionActive } from "./auth-adapter.ts";
 // One client connection: the socket (plain, upgraded by STARTTLS, or implicit TLS), the command
 // reader fed from it, and the command loop. Input is pulled: the socket is paused while a
 // command runs, so a client that pipelines or floods cannot make the server buffer more than a
-// chunk beyond the reader's limits. Output waits for 'drain' (backpressure).
+// chunk beyond the reader's limits (and a client's half-close is seen only after the commands
+// it sent before). Output waits for 'drain' (backpressure). While a command runs, its small writes are held and sent
+// with its tagged status as one write (one TLS record, one syscall); anything that waits for
+// the client (continuations, IDLE) sends what is held first.
+
+const HOLD_BYTES = 64 * 1024;
 
 export interface ConnectionOptions {
   secure: boolean;
@@ -39,6 +44,9 @@ export class ImapConnection implements SessionIo {
   private timer?: NodeJS.Timeout;
   private idle = false;
   private closeWaiters = new Set<() => void>();
+  /** Writes held while a command runs (null: write through). */
+  private held: Buffer[] | null = null;
+  private heldBytes = 0;
 
   constructor(
     socket: net.Socket,
@@ -93,6 +101,36 @@ export class ImapConnection implements SessionIo {
 
   async write(data: Buffer): Promise<void> {
     if (this.closed) throw new ConnectionClosed();
+    if (this.held) {
+      if (this.heldBytes + data.length <= HOLD_BYTES) {
+        this.held.push(data);
+        this.heldBytes += data.length;
+        return;
+      }
+      this.sendHeld();
+      this.held = [];
+    }
+    await this.writeThrough(data);
+  }
+
+  /** Queues what is held on the socket (order kept; the next write waits for 'drain'). */
+  private sendHeld(): void {
+    const held = this.held;
+    this.held = null;
+    this.heldBytes = 0;
+    if (held && held.length > 0 && !this.closed) this.socket.write(held.length === 1 ? held[0] : Buffer.concat(held));
+  }
+
+  /** Stops holding writes and sends what was held, with backpressure. */
+  private async release(): Promise<void> {
+    const held = this.held;
+    this.held = null;
+    this.heldBytes = 0;
+    if (held && held.length > 0 && !this.closed) await this.writeThrough(held.length === 1 ? held[0] : Buffer.concat(held));
+  }
+
+  private async writeThrough(data: Buffer): Promise<void> {
+    if (this.closed) throw new ConnectionClosed();
     if (this.socket.write(data)) return;
     await new Promise<void>((resolve, reject) => {
       const done = (err?: Error) => {
@@ -128,12 +166,14 @@ export class ImapConnection implements SessionIo {
       if (this.closed) return null;
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
-        this.socket.resume();
+        if (this.socket.isPaused()) this.socket.resume();
       });
     }
   }
 
   async readFrame(): Promise<FramedCommand | null> {
+    // The client answers what it has seen: send the held continuation first.
+    await this.release();
     const frame = await this.nextFrame();
     if (frame instanceof ImapLimitError) {
       if (frame.fatal) {
@@ -156,6 +196,7 @@ export class ImapConnection implements SessionIo {
 
   async startTls(): Promise<void> {
     const plain = this.socket;
+    plain.pause();
     plain.removeAllListeners("data");
     plain.removeAllListeners("end");
     plain.removeAllListeners("close");
@@ -203,6 +244,7 @@ export class ImapConnection implements SessionIo {
   async bye(text: string): Promise<void> {
     if (this.closed) return;
     // Queued without waiting for 'drain': a client that stopped reading must not hold up the close.
+    this.sendHeld();
     this.socket.write(compileStatus({ status: "BYE", text }));
     this.closeGracefully(this.socket);
   }
@@ -273,6 +315,18 @@ export class ImapConnection implements SessionIo {
   }
 
   private async dispatch(frame: FramedCommand): Promise<void> {
+    this.held = [];
+    let after: (() => Promise<void>) | undefined;
+    try {
+      after = await this.dispatchHeld(frame);
+    } finally {
+      await this.release();
+    }
+    await after?.();
+  }
+
+  /** Runs one command with its writes held; returns what runs once they are sent (STARTTLS). */
+  private async dispatchHeld(frame: FramedCommand): Promise<(() => Promise<void>) | undefined> {
     const session = this.session;
     let cmd: ParsedCommand;
     try {
@@ -308,7 +362,7 @@ export class ImapConnection implements SessionIo {
     }
     if (this.closed) return;
     await this.write(compileStatus({ tag: cmd.tag, status: result.status, code: result.code, text: result.text }, session.compileOptions));
-    await result.after?.();
+    return result.after;
   }
 
   private async run1(handle: (s: ImapSession, c: ParsedCommand) => Promise<CommandResult>, cmd: ParsedCommand): Promise<CommandResult> {

@@ -259,7 +259,9 @@ describe("limits", () => {
     open.push(c);
     const chunk = "y".repeat(64 * 1024);
     c.write("a NOOP ");
-    for (let i = 0; i < 160; i++) c.write(chunk); // 10 MB without a line end
+    // 4 MB without a line end (4,000 times the line limit), sent within the 300 ms pre-login
+    // autologout of this server even on a loaded machine.
+    for (let i = 0; i < 64; i++) c.write(chunk);
     c.write("\r\n");
     expect(await c.readTagged("a", 20_000)).toBe("a BAD [TOOBIG] Line longer than 1000 bytes\r\n");
     c.write(Array.from({ length: 2000 }, (_, i) => `p${i} NOOP\r\n`).join(""));
