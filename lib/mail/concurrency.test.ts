@@ -75,12 +75,16 @@ it("50 concurrent two-recipient deliveries lock across connections: both mailbox
 });
 
 it("a batch with a message over quota: the others are stored, that one alone is refused, usage is exact", async () => {
-  const size = rawMessage({ subject: "q 00", body: "x".repeat(1000) }).length;
-  const { users } = await seedUsers(["tight"], { quotaBytes: size * 10 + size / 2 });
+  const message = (i: number) => {
+    const n = String(i).padStart(2, "0");
+    return rawMessage({ subject: `q ${n}`, body: "x".repeat(1000), messageId: `<q${n}@x.test>` });
+  };
+  const size = message(0).length; // all 20 are this size
+  const { users } = await seedUsers(["tight"], { quotaBytes: size * 10 + Math.floor(size / 2) });
   const userId = users.tight.id;
   const outcomes = await Promise.allSettled(
     Array.from({ length: 20 }, (_, i) =>
-      deliverMessage({ raw: rawMessage({ subject: `q ${String(i).padStart(2, "0")}`, body: "x".repeat(1000), messageId: `<q${i}@x.test>` }), targets: [{ userId }] }),
+      deliverMessage({ raw: message(i), targets: [{ userId }] }),
     ),
   );
   const ok = outcomes.filter((o) => o.status === "fulfilled");

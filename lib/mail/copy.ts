@@ -62,6 +62,9 @@ export async function copyMessages(input: {
   toMailboxId: number;
 }): Promise<CopyResult> {
   return withTransaction(async (tx) => {
+    // The user's lock first, then the sizes: a move or expunge of the same messages that
+    // committed meanwhile is seen, so what is charged is what is copied.
+    await chargeQuota(tx, input.userId, 0);
     const sizes = await tx.query<{ total: number }>(
       "SELECT coalesce(sum(size), 0)::bigint AS total FROM messages WHERE mailbox_id = $1 AND user_id = $2 AND uid = ANY($3::int[])",
       [input.fromMailboxId, input.userId, input.uids],

@@ -13,6 +13,9 @@ export async function expungeMessages(input: {
   ignoreDeletedFlag?: boolean;
 }): Promise<{ uids: number[]; modSeq: number | null }> {
   return withTransaction(async (tx) => {
+    // The user's lock before choosing the victims: two expunges of the same messages side by
+    // side must not both refund them (the second sees them gone).
+    await chargeQuota(tx, input.userId, 0);
     const conditions = ["mailbox_id = $1", "user_id = $2"];
     const params: unknown[] = [input.mailboxId, input.userId];
     if (!input.ignoreDeletedFlag) conditions.push(`'\\deleted' = ANY(SELECT lower(f) FROM unnest(flags) f)`);
