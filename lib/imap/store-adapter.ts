@@ -32,29 +32,34 @@ export interface MailboxIndex extends MailboxState {
 }
 
 /**
+ * readMailboxIndex's statement ($1 mailbox id, $2 user id). The count is the mailbox's counter
+ * (kept by triggers on messages); the lowest and highest UID are two index lookups. UIDs without
+ * gaps (nothing ever expunged) are described by their range alone; otherwise the whole list comes
+ * as one array (OFFSET 0 keeps the planner from inlining c into the CASE, which would run each
+ * lookup twice). The first unseen UID's predicate is the one of the partial index
+ * messages_unseen_idx, written identically so that the planner can use it.
+ */
+export function mailboxIndexQuery(firstUnseen: boolean): string {
+  return `SELECT b.uid_validity, b.uid_next, b.highest_mod_seq, b.message_count AS n, c.lo, c.hi,
+       CASE WHEN b.message_count = 0 OR b.message_count = c.hi - c.lo + 1 THEN NULL
+            ELSE (SELECT array_agg(m.uid ORDER BY m.uid) FROM messages m WHERE m.mailbox_id = b.id) END AS uids,
+       ${firstUnseen ? `(SELECT min(m.uid) FROM messages m WHERE m.mailbox_id = b.id AND NOT ('\\Seen' = ANY(m.flags)))` : "NULL::int"} AS first_unseen
+     FROM mailboxes b,
+       LATERAL (SELECT (SELECT m.uid FROM messages m WHERE m.mailbox_id = b.id ORDER BY m.uid LIMIT 1) AS lo,
+                       (SELECT m.uid FROM messages m WHERE m.mailbox_id = b.id ORDER BY m.uid DESC LIMIT 1) AS hi
+                OFFSET 0) c
+     WHERE b.id = $1 AND b.user_id = $2`;
+}
+
+/**
  * Everything SELECT needs. UIDs and counters come from one statement (one snapshot); the keyword
  * list (kept on the mailbox row) is read alongside on another connection (it only feeds the FLAGS
  * response, and keywords added later are announced as they appear).
  */
 export async function readMailboxIndex(input: { userId: number; mailboxId: number; firstUnseen?: boolean }): Promise<MailboxIndex | null> {
-  // IMAP4rev2 dropped [UNSEEN n] from SELECT: skip the walk to the first unseen message then.
-  const firstUnseen =
-    input.firstUnseen === false
-      ? "NULL::int"
-      : `(SELECT min(m.uid) FROM messages m WHERE m.mailbox_id = b.id AND NOT ('\\Seen' = ANY(m.flags)))`;
   const [main, keywords] = await Promise.all([
-    // UIDs without gaps (nothing ever expunged) are described by their range alone; otherwise
-    // the whole list comes as one array.
-    getPool().query(
-      `SELECT b.uid_validity, b.uid_next, b.highest_mod_seq, c.n, c.lo, c.hi,
-         CASE WHEN c.n = 0 OR c.n = c.hi - c.lo + 1 THEN NULL
-              ELSE (SELECT array_agg(m.uid ORDER BY m.uid) FROM messages m WHERE m.mailbox_id = b.id) END AS uids,
-         ${firstUnseen} AS first_unseen
-       FROM mailboxes b,
-         LATERAL (SELECT count(*)::int AS n, min(m.uid) AS lo, max(m.uid) AS hi FROM messages m WHERE m.mailbox_id = b.id) c
-       WHERE b.id = $1 AND b.user_id = $2`,
-      [input.mailboxId, input.userId],
-    ),
+    // IMAP4rev2 dropped [UNSEEN n] from SELECT: skip the lookup of the first unseen message then.
+    getPool().query(mailboxIndexQuery(input.firstUnseen !== false), [input.mailboxId, input.userId]),
     // Kept on the mailbox by lib/mail (every flag ever used there), in the order a scan gave.
     getPool().query<{ flags: string[] }>(
       `SELECT ARRAY(SELECT DISTINCT f FROM unnest(keywords) f) AS flags FROM mailboxes WHERE id = $1 AND user_id = $2`,

@@ -50,15 +50,10 @@ export async function createDefaultMailboxes(tx: pg.PoolClient | pg.Pool, userId
 
 export async function listMailboxes(input: { userId: number; withCounts?: boolean }): Promise<MailboxInfo[]> {
   const counts = input.withCounts !== false;
+  // The counters are kept on the mailbox row by triggers on messages (migration 20261129100000).
   const r = await getPool().query(
     `SELECT b.id, b.name, b.special_use, b.uid_validity, b.uid_next, b.highest_mod_seq, b.subscribed
-       ${
-         counts
-           ? `, (SELECT count(*) FROM messages m WHERE m.mailbox_id = b.id)::int AS messages,
-              (SELECT count(*) FROM messages m WHERE m.mailbox_id = b.id AND NOT ('\\Seen' = ANY(m.flags)))::int AS unseen,
-              (SELECT coalesce(sum(size), 0) FROM messages m WHERE m.mailbox_id = b.id)::bigint AS size`
-           : ""
-       }
+       ${counts ? ", b.message_count AS messages, b.unseen_count AS unseen, b.total_size AS size" : ""}
      FROM mailboxes b WHERE b.user_id = $1 ORDER BY (b.name <> 'INBOX'), b.name`,
     [input.userId],
   );
@@ -112,14 +107,15 @@ export async function deleteMailbox(input: { userId: number; name: string }): Pr
   if (name === "INBOX") throw new AppError("FORBIDDEN", "INBOX cannot be deleted");
   await withTransaction(async (tx) => {
     await chargeQuota(tx, input.userId, 0);
-    const mb = await tx.query<{ id: number }>("SELECT id FROM mailboxes WHERE user_id = $1 AND name = $2 FOR UPDATE", [
-      input.userId,
-      name,
-    ]);
+    // Every change to the mailbox's messages updates this row (its counters' triggers), so under
+    // the lock total_size stays exact until the delete.
+    const mb = await tx.query<{ id: number; total_size: string }>(
+      "SELECT id, total_size FROM mailboxes WHERE user_id = $1 AND name = $2 FOR UPDATE",
+      [input.userId, name],
+    );
     if (mb.rowCount === 0) throw new AppError("NOT_FOUND", "no such mailbox");
     const id = mb.rows[0].id;
-    const size = await tx.query<{ total: number }>("SELECT coalesce(sum(size), 0)::bigint AS total FROM messages WHERE mailbox_id = $1", [id]);
-    await chargeQuota(tx, input.userId, -Number(size.rows[0].total));
+    await chargeQuota(tx, input.userId, -Number(mb.rows[0].total_size));
     // Children stay (RFC 3501 §6.3.4 allows deleting a name that has inferiors).
     await tx.query("DELETE FROM mailboxes WHERE id = $1", [id]);
     await publishMailEvent(tx, { userId: input.userId, mailboxId: id, modSeq: 0, kind: "mailbox" });

@@ -52,7 +52,8 @@ export async function listExpungedSince(input: { userId: number; mailboxId: numb
 
 export async function getQuota(input: { userId: number }): Promise<{ usedBytes: number; quotaBytes: number; messages: number }> {
   const r = await getPool().query(
-    `SELECT used_bytes, quota_bytes, (SELECT count(*) FROM messages WHERE user_id = $1)::int AS messages FROM users WHERE id = $1`,
+    `SELECT used_bytes, quota_bytes, (SELECT coalesce(sum(message_count), 0) FROM mailboxes WHERE user_id = $1)::int AS messages
+     FROM users WHERE id = $1`,
     [input.userId],
   );
   const row = r.rows[0];
