@@ -27,7 +27,7 @@ import { migrate } from "../lib/db/migrate.ts";
 import { appendMessages } from "../lib/mail/append.ts";
 import { getMailboxOrThrow } from "../lib/mail/mailboxes.ts";
 import { getTlsMaterial } from "../lib/tls.ts";
-import { startTestDns, type TestDns } from "../tests/smtp/helpers/test-dns.ts";
+import { startTestDns, type TestDns } from "../tests/helpers/test-dns.ts";
 import { benchMessage, corpus } from "./imap/corpus.ts";
 import { dovecotAvailable, startDovecot, type DovecotInstance } from "./lib/dovecot.ts";
 import { benchInternalDate, loadOverImap, measureImap, openIdleConnections, SEARCH_WORDS, type ImapFigures, type ImapTarget } from "./lib/imap.ts";

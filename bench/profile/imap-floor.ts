@@ -16,7 +16,7 @@ import { migrate } from "../../lib/db/migrate.ts";
 import { appendMessages } from "../../lib/mail/append.ts";
 import { getMailboxOrThrow } from "../../lib/mail/mailboxes.ts";
 import { getTlsMaterial } from "../../lib/tls.ts";
-import { startTestDns } from "../../tests/smtp/helpers/test-dns.ts";
+import { startTestDns } from "../../tests/helpers/test-dns.ts";
 import { BenchClient } from "../imap/client.ts";
 import { benchMessage } from "../imap/corpus.ts";
 import { summarizeCpuProfile, type CpuProfile } from "../lib/cpuprofile.ts";

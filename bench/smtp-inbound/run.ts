@@ -12,7 +12,7 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from "../../lib/db/embed
 import { migrate } from "../../lib/db/migrate.ts";
 import { createInboundServer } from "../../lib/smtp/inbound.ts";
 import { getTlsMaterial } from "../../lib/tls.ts";
-import { startTestDns } from "../../tests/smtp/helpers/test-dns.ts";
+import { startTestDns } from "../../tests/helpers/test-dns.ts";
 
 // Inbound SMTP throughput: messages accepted AND committed per second, driven by Postfix's
 // smtp-source (apt-get install postfix; its daemon is not needed). The MX runs as in production

@@ -26,7 +26,7 @@ import { getPool } from "../../lib/db/client.ts";
 import { deliverMessage } from "../../lib/mail/deliver.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { rawMessage } from "../helpers/fixtures.ts";
-import { startTestDns, type TestDns } from "./helpers/test-dns.ts";
+import { startTestDns, type TestDns } from "../helpers/test-dns.ts";
 
 // The administration layer (lib/admin over lib/accounts) against a real Postgres, and its DNS
 // check against a real DNS server (dns2 on 127.0.0.1). MAIL_HOSTNAME is localhost in tests.
@@ -234,13 +234,13 @@ describe("DNS records and the DNS check", () => {
     expect(ok).toHaveLength(records.length);
 
     // Wrong values, each shown with what was found.
-    dns.set(`${domain}.`, "MX", ["10 mx.elsewhere.example."]);
-    dns.set(`${domain}.`, "TXT", ["v=spf1 include:_spf.elsewhere.example -all"]);
+    dns.set(`${domain}.`, { MX: ["10 mx.elsewhere.example."] });
+    dns.set(`${domain}.`, { TXT: ["v=spf1 include:_spf.elsewhere.example -all"] });
     const dkim = records.find((r) => r.kind === "dkim")!;
-    dns.set(dkim.name, "TXT", ["v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAother"]);
-    dns.set(`_imaps._tcp.${domain}.`, "SRV", [`0 1 143 ${HOST}.`]);
-    dns.set(`autoconfig.${domain}.`, "CNAME", ["somewhere.example."]);
-    dns.set(`_dmarc.${domain}.`, "TXT", ["v=DMARC1; p=none"]);
+    dns.set(dkim.name, { TXT: ["v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAother"] });
+    dns.set(`_imaps._tcp.${domain}.`, { SRV: [`0 1 143 ${HOST}.`] });
+    dns.set(`autoconfig.${domain}.`, { CNAME: ["somewhere.example."] });
+    dns.set(`_dmarc.${domain}.`, { TXT: ["v=DMARC1; p=none"] });
     const after = new Map((await checkDnsRecords(records, { servers: [dns.address] })).map((r) => [`${r.type} ${r.name}`, r]));
     expect(after.get(`MX ${domain}.`)).toMatchObject({ status: "wrong", found: ["10 mx.elsewhere.example."] });
     expect(after.get(`TXT ${domain}.`)).toMatchObject({ status: "wrong", found: ['"v=spf1 include:_spf.elsewhere.example -all"'] });

@@ -4,8 +4,8 @@ import { type DnsRecord, formatZone } from "../../lib/accounts/dns-records.ts";
 import { addDomain } from "../../lib/accounts/domains.ts";
 import { addUser } from "../../lib/accounts/users.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { startTestDns, type TestDns } from "../helpers/test-dns.ts";
 import { CookieJar, signInOverHttp, startWebServer, type WebServer } from "../helpers/web.ts";
-import { startTestDns, type TestDns } from "./helpers/test-dns.ts";
 
 // The admin pages and /api/admin routes on the real Next.js server: who gets in (role checked on
 // the server, 403 for the others), what a domain admin sees, the DNS check through DNS_SERVERS,
@@ -159,7 +159,7 @@ describe("platform admin API", () => {
     expect(new Set(before.results.map((r) => r.status))).toEqual(new Set(["missing"]));
     // As the admin would: the records the web shows (made with its MAIL_HOSTNAME), published.
     dns.loadZone(formatZone(detail.records));
-    dns.set("new.test.", "MX", ["5 mx.old-provider.example."]);
+    dns.set("new.test.", { MX: ["5 mx.old-provider.example."] });
     const after = (await (await api(jars.root, "/api/admin/domains/new.test/check")).json()) as Check;
     expect(after.results.filter((r) => r.status !== "ok").map((r) => [r.type, r.name, r.status, r.found])).toEqual([
       ["MX", "new.test.", "wrong", ["5 mx.old-provider.example."]],

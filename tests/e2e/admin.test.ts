@@ -4,10 +4,10 @@ import { addDomain } from "../../lib/accounts/domains.ts";
 import { addUser, getUserOrThrow } from "../../lib/accounts/users.ts";
 import { getPool } from "../../lib/db/client.ts";
 import { deliverMessage } from "../../lib/mail/deliver.ts";
-import { startTestDns, type RecordType, type TestDns } from "../admin/helpers/test-dns.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { rawMessage } from "../helpers/fixtures.ts";
-import { launchChromium, startWebServer, type WebServer } from "../helpers/web.ts";
+import { startTestDns, type RecordType, type TestDns } from "../helpers/test-dns.ts";
+import { launchChromium, signInInBrowser, startWebServer, type WebServer } from "../helpers/web.ts";
 
 // Administration in a real browser (Debian's Chromium) against the production build on
 // `next start`, with a real DNS server (dns2 on 127.0.0.1) behind DNS_SERVERS.
@@ -51,14 +51,6 @@ async function newPage(): Promise<Page> {
   return page;
 }
 
-async function signIn(page: Page, email: string, password = "correct horse") {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL("**/mail**");
-}
-
 /** With PIGEON_SCREENSHOTS=1, saves a full-page screenshot to tests/e2e/screenshots/ (git-ignored). */
 async function shot(page: Page, name: string) {
   if (!process.env.PIGEON_SCREENSHOTS) return;
@@ -94,7 +86,7 @@ async function checkDns(page: Page) {
 describe("platform admin", () => {
   it("adds a domain, publishes its records and sees each one checked against DNS", async () => {
     const page = await newPage();
-    await signIn(page, "root@pigeon.test");
+    await signInInBrowser(page, "root@pigeon.test");
     await page.goto("/admin");
     await page.waitForURL("**/admin/domains");
     await page.getByLabel("New domain").fill("Example.Test");
@@ -124,8 +116,8 @@ describe("platform admin", () => {
     expect(new Set((await recordsOnPage(page)).map((r) => r.status))).toEqual(new Set(["missing"]));
 
     // Publish what the page shows (as an admin copies it to the DNS provider), one MX wrong.
-    for (const r of records) dns.set(r.name, r.type, [r.value]);
-    dns.set("example.test.", "MX", ["5 mx.old-provider.example."]);
+    for (const r of records) dns.set(r.name, { [r.type]: [r.value] });
+    dns.set("example.test.", { MX: ["5 mx.old-provider.example."] });
     await checkDns(page);
     await shot(page, "dns-check");
     const checked = await recordsOnPage(page);
@@ -135,7 +127,7 @@ describe("platform admin", () => {
     expect(await mxRow.getByTestId("dns-found").textContent()).toContain("Found: 5 mx.old-provider.example.");
     expect(await page.getByTestId("dns-check-summary").textContent()).toBe(`${records.length - 1} of ${records.length} records OK`);
 
-    dns.set("example.test.", "MX", [mx.value]);
+    dns.set("example.test.", { MX: [mx.value] });
     await checkDns(page);
     await expect.poll(async () => page.getByTestId("dns-check-summary").textContent()).toBe(`${records.length} of ${records.length} records OK`);
 
@@ -148,7 +140,7 @@ describe("platform admin", () => {
 
   it("creates a user who then signs in and receives mail; usage shows; disabling signs them out", async () => {
     const admin = await newPage();
-    await signIn(admin, "root@pigeon.test");
+    await signInInBrowser(admin, "root@pigeon.test");
     await admin.goto("/admin/users");
     const form = admin.getByTestId("create-user");
     await form.getByLabel("Email address").fill("new@beta.test");
@@ -160,7 +152,7 @@ describe("platform admin", () => {
     await expect.poll(() => row.getByTestId("usage").textContent()).toContain("0 B of 1 GiB");
 
     const user = await newPage();
-    await signIn(user, "new@beta.test", "a fresh horse");
+    await signInInBrowser(user, "new@beta.test", "a fresh horse");
     const { id } = await getUserOrThrow({ email: "new@beta.test" });
     await deliverMessage({ raw: rawMessage({ to: "new@beta.test", subject: "Welcome aboard" }), targets: [{ userId: id }] });
     const inbox = await getPool().query<{ subject: string }>(
@@ -190,7 +182,7 @@ describe("platform admin", () => {
 describe("domain admin", () => {
   it("manages their own domain and cannot see another", async () => {
     const page = await newPage();
-    await signIn(page, "boss@beta.test");
+    await signInInBrowser(page, "boss@beta.test");
     await page.goto("/admin/domains");
     expect(await page.getByTestId("domain-row").allTextContents()).toEqual([expect.stringContaining("beta.test")]);
     expect(await page.getByRole("link", { name: "Outbound queue" }).count()).toBe(0);
@@ -225,7 +217,7 @@ describe("domain admin", () => {
 describe("user", () => {
   it("gets 403 on admin pages and routes", async () => {
     const page = await newPage();
-    await signIn(page, "joe@beta.test");
+    await signInInBrowser(page, "joe@beta.test");
     for (const path of ["/admin", "/admin/domains", "/admin/users", "/admin/domains/beta.test"]) {
       const res = await page.goto(path);
       expect(res?.status(), path).toBe(403);

@@ -5,7 +5,7 @@ import { verifyMailLogin } from "../../lib/auth/mail-login.ts";
 import { totpCode } from "../../lib/auth/totp.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { seedUsers } from "../helpers/fixtures.ts";
-import { launchChromium, startWebServer, type WebServer } from "../helpers/web.ts";
+import { launchChromium, signInInBrowser, startWebServer, submitSignInForm, type WebServer } from "../helpers/web.ts";
 
 // Sign-in, devices, two-factor and app passwords in a real browser (Debian's Chromium) against
 // the production build on `next start`.
@@ -43,14 +43,11 @@ async function newPage(): Promise<Page> {
 
 async function fillSignIn(page: Page, email: string, password: string) {
   await page.goto("/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await submitSignInForm(page, email, password);
 }
 
 async function signIn(page: Page, email: string, password = "correct horse") {
-  await fillSignIn(page, email, password);
-  await page.waitForURL("**/mail");
+  await signInInBrowser(page, email, password);
   await expect.poll(() => page.getByTestId("signed-in-as").textContent()).toBe(email);
 }
 

@@ -4,16 +4,13 @@ import PostalMime from "postal-mime";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSession } from "../../lib/auth/sessions.ts";
-import { parseConfig } from "../../lib/config.ts";
 import { withImap, type ImapIdentity } from "../../lib/imap-client/pool.ts";
 import { deliverMessage } from "../../lib/mail/deliver.ts";
-import type { RunningServer } from "../../lib/server-handle.ts";
 import { updateMailSettings } from "../../lib/web/mail/compose/settings.ts";
-import { startRelay } from "../../workers/relay.ts";
 import { seedUsers } from "../helpers/fixtures.ts";
-import { launchChromium } from "../helpers/web.ts";
-import { startFakeDns, type FakeDns } from "../queue/helpers/fake-dns.ts";
-import { startFakeMx, type FakeMx } from "../queue/helpers/fake-mx.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { launchChromium, signInInBrowser } from "../helpers/web.ts";
+import { startRemoteRelay, type RemoteRelay } from "../queue/helpers/remote-relay.ts";
 import { startMailStack, type MailStack } from "../web/mail-stack.ts";
 
 // Writing mail in Debian's Chromium against `next start` (which talks IMAP to Pigeon's IMAP
@@ -24,22 +21,13 @@ import { startMailStack, type MailStack } from "../web/mail-stack.ts";
 
 let stack: MailStack;
 let browser: Browser;
-let relay: RunningServer;
-let dns: FakeDns;
-let mx: FakeMx;
+let remote: RemoteRelay;
 let users: Record<string, { id: number; email: string }>;
 const SHOTS = path.resolve(import.meta.dirname, "screenshots");
 
 beforeAll(async () => {
   stack = await startMailStack({ web: true });
-  dns = await startFakeDns();
-  mx = await startFakeMx();
-  dns.set("remote.example", { MX: [{ exchange: "mx.remote.example", priority: 10 }] });
-  dns.set("mx.remote.example", { A: ["127.0.0.1"] });
-  relay = await startRelay(
-    parseConfig({ DATABASE_URL: stack.db.url, MAIL_HOSTNAME: "mail.pigeon.test", DNS_SERVERS: dns.server, OUTBOUND_SMTP_PORT: String(mx.port) }),
-    () => undefined,
-  );
+  remote = await startRemoteRelay(stack.db.url);
   users = (await seedUsers(["ann", "bo", "cal", "dot"])).users;
   for (const u of Object.values(users)) await updateMailSettings({ userId: u.id, update: { undoSeconds: 0 } });
   await updateMailSettings({ userId: users.ann.id, update: { displayName: "Ann Writer", signature: "Ann\nPigeon HQ" } });
@@ -49,9 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await relay?.close();
-  await mx?.close();
-  await dns?.close();
+  await remote?.close();
   await stack?.stop();
 });
 
@@ -61,11 +47,7 @@ async function open(email: string): Promise<{ context: BrowserContext; page: Pag
   page.setDefaultTimeout(15_000);
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("correct horse");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL("**/mail");
+  await signInInBrowser(page, email);
   await page.getByTestId("compose-button").waitFor();
   return { context, page, errors };
 }
@@ -88,16 +70,6 @@ async function inbox(who: ImapIdentity, subject: string, folder = "INBOX"): Prom
       lock.release();
     }
   });
-}
-
-async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** Fills a new message in the compose window (opened with the Compose button). */
@@ -193,10 +165,14 @@ describe("compose in the browser", () => {
     await ann.page.getByTestId("send-toast").waitFor();
 
     const cal = await identity(users.cal);
-    const [raw] = await waitFor(async () => {
-      const r = await inbox(cal, "Two files");
-      return r.length ? r : null;
-    });
+    const [raw] = await waitFor(
+      "the mail in Cal's INBOX",
+      async () => {
+        const r = await inbox(cal, "Two files");
+        return r.length ? r : null;
+      },
+      20_000,
+    );
     const p = await PostalMime.parse(raw);
     const byName = new Map(p.attachments.map((a) => [a.filename, Buffer.from(a.content as ArrayBuffer)]));
     expect(byName.get("picked.bin")?.equals(picked)).toBe(true);
@@ -227,7 +203,7 @@ describe("compose in the browser", () => {
     await reopened.getByTestId("compose-send").click();
     await second.page.getByTestId("send-toast").waitFor();
     const annId = await identity(users.ann);
-    await waitFor(async () => (await inbox(annId, "Half-written thoughts")).length > 0);
+    await waitFor("the draft sent from the other device", async () => (await inbox(annId, "Half-written thoughts")).length > 0, 20_000);
     await second.context.close();
   }, 90_000);
 
@@ -265,7 +241,7 @@ describe("compose in the browser", () => {
 
     const bo = await identity(users.bo);
     expect(await inbox(bo, "Wake up call")).toEqual([]);
-    await waitFor(async () => (await inbox(bo, "Wake up call")).length > 0, 45_000);
+    await waitFor("the scheduled mail", async () => (await inbox(bo, "Wake up call")).length > 0, 45_000);
 
     // Scheduled far ahead on one device, cancelled from another.
     const one = await open(users.ann.email);
@@ -285,7 +261,7 @@ describe("compose in the browser", () => {
     await expect.poll(() => two.page.getByTestId("scheduled-chip").count()).toBe(0);
     // The copy in Sent of the one that went is filed.
     const annId = await identity(users.ann);
-    await waitFor(async () => (await inbox(annId, "Wake up call", "Sent")).length > 0);
+    await waitFor("the copy in Sent", async () => (await inbox(annId, "Wake up call", "Sent")).length > 0, 20_000);
     await two.context.close();
   }, 150_000);
 
@@ -294,7 +270,7 @@ describe("compose in the browser", () => {
     const win = await write(ann.page, { to: ["Rita <rita@remote.example>"], subject: "Across the net", body: "Hello Rita" });
     await win.getByTestId("compose-send").click();
     await ann.page.getByTestId("send-toast").waitFor();
-    const mail = await waitFor(async () => mx.received.find((m) => m.to.includes("rita@remote.example")));
+    const mail = await waitFor("the remote MX", async () => remote.mx.received.find((m) => m.to.includes("rita@remote.example")), 20_000);
     const p = await PostalMime.parse(mail.raw);
     expect(p.subject).toBe("Across the net");
     expect(p.from).toMatchObject({ name: "Ann Writer", address: users.ann.email });

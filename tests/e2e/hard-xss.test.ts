@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { deliverMessage } from "../../lib/mail/deliver.ts";
 import { seedUsers } from "../helpers/fixtures.ts";
-import { launchChromium } from "../helpers/web.ts";
+import { launchChromium, signInInBrowser } from "../helpers/web.ts";
 import { startMailStack, type MailStack } from "../web/mail-stack.ts";
 import { htmlMessage } from "../web/sample-mail.ts";
 
@@ -149,11 +149,7 @@ async function newPage(): Promise<Watched> {
 }
 
 async function signIn(page: Page) {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill("correct horse");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL("**/mail");
+  await signInInBrowser(page, user.email);
   await page.getByTestId("conversation-row").first().waitFor();
 }
 

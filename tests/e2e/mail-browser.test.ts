@@ -7,7 +7,7 @@ import { revokeAllSessions } from "../../lib/auth/sessions.ts";
 import { deliverMessage } from "../../lib/mail/deliver.ts";
 import { pigeonImapEndpoint } from "../../lib/imap-client/connection.ts";
 import { seedUsers } from "../helpers/fixtures.ts";
-import { launchChromium } from "../helpers/web.ts";
+import { launchChromium, signInInBrowser, submitSignInForm } from "../helpers/web.ts";
 import { startMailStack, type MailStack } from "../web/mail-stack.ts";
 import { htmlMessage, seedSampleMail, textMessage } from "../web/sample-mail.ts";
 
@@ -77,11 +77,7 @@ async function newPage(opts: { viewport?: { width: number; height: number }; col
 }
 
 async function signIn(page: Page, email: string) {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("correct horse");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL("**/mail");
+  await signInInBrowser(page, email);
   await page.getByTestId("conversation-row").first().waitFor();
 }
 
@@ -378,9 +374,7 @@ describe("errors", () => {
     await revokeAllSessions({ userId: users.broken.id });
     await page.getByRole("toolbar", { name: "Conversation actions" }).getByRole("button", { name: "Star" }).click();
     await page.waitForURL("**/login");
-    await page.getByLabel("Email").fill(users.broken.email);
-    await page.getByLabel("Password").fill("correct horse");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await submitSignInForm(page, users.broken.email);
     await page.waitForURL((u) => u.pathname === "/mail" && u.search === place.search);
     await page.getByTestId("conversation").getByRole("heading", { name: /Patch review/ }).waitFor();
   });

@@ -8,7 +8,7 @@ import type { RunningServer } from "../../lib/server-handle.ts";
 import { startSmtpServers } from "../../workers/smtp.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { seedUsers } from "../helpers/fixtures.ts";
-import { startTestDns, type TestDns } from "../smtp/helpers/test-dns.ts";
+import { startTestDns, type TestDns } from "../helpers/test-dns.ts";
 import { RawClient } from "./helpers/raw-client.ts";
 
 // Issue 12, item 2 (SMTP): smuggling on the MX (25) and on submission (587 STARTTLS, 465 TLS),

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import type { Page } from "playwright-core";
 
 // The real Next.js app for route and browser tests: `next start` on 127.0.0.1 at a free port,
 // against a test database. It serves the production build in .next, made here (once, under a
@@ -242,4 +243,18 @@ export async function launchChromium() {
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
   });
+}
+
+/** Fills in the sign-in form of the page (/login, or where a redirect left it) and submits it. */
+export async function submitSignInForm(page: Page, email: string, password = "correct horse"): Promise<void> {
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Signs in through the /login form in the browser, as a person would, and waits for /mail. */
+export async function signInInBrowser(page: Page, email: string, password = "correct horse"): Promise<void> {
+  await page.goto("/login");
+  await submitSignInForm(page, email, password);
+  await page.waitForURL((url) => url.pathname === "/mail");
 }

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildDsn, enhancedStatus } from "../../lib/smtp/dsn.ts";
 import { cachedMxDns, createMxDns, lookupHostAddresses, lookupMailHosts, MxLookupError, orderMxRecords } from "../../lib/smtp/mx.ts";
-import { startFakeDns, type FakeDns } from "./helpers/fake-dns.ts";
+import { startTestDns, type TestDns } from "../helpers/test-dns.ts";
 
 // MX lookup (RFC 5321 §5.1, RFC 7505) through a real resolver pointed at a DNS server on
 // 127.0.0.1, and the DSN format (RFC 3464).
 
-let dns: FakeDns;
+let dns: TestDns;
 beforeAll(async () => {
-  dns = await startFakeDns();
+  dns = await startTestDns();
 });
 afterAll(async () => {
   await dns.close();
@@ -46,9 +46,9 @@ describe("MX ordering", () => {
 
 describe("MX lookup through DNS_SERVERS", () => {
   it("returns MX hosts by preference and their addresses", async () => {
-    dns.set("ex.test", { MX: [{ exchange: "mx2.ex.test", priority: 20 }, { exchange: "mx1.ex.test", priority: 10 }] });
+    dns.set("ex.test", { MX: ["20 mx2.ex.test", "10 mx1.ex.test"] });
     dns.set("mx1.ex.test", { A: ["192.0.2.1"], AAAA: ["2001:db8::1"] });
-    const resolver = createMxDns([dns.server]);
+    const resolver = createMxDns([dns.address]);
     expect(await lookupMailHosts("EX.test.", { dns: resolver, random: seq(0) })).toEqual([
       { host: "mx1.ex.test", preference: 10, implicit: false },
       { host: "mx2.ex.test", preference: 20, implicit: false },
@@ -59,12 +59,12 @@ describe("MX lookup through DNS_SERVERS", () => {
 
   it("falls back to the domain's own address records (implicit MX)", async () => {
     dns.set("implicit.test", { AAAA: ["2001:db8::2"] });
-    expect(await lookupMailHosts("implicit.test", { dns: createMxDns([dns.server]) })).toEqual([{ host: "implicit.test", preference: 0, implicit: true }]);
+    expect(await lookupMailHosts("implicit.test", { dns: createMxDns([dns.address]) })).toEqual([{ host: "implicit.test", preference: 0, implicit: true }]);
   });
 
   it("fails permanently for a null MX, a missing domain, or a domain without MX and addresses", async () => {
-    const resolver = createMxDns([dns.server]);
-    dns.set("null.test", { MX: [{ exchange: "", priority: 0 }], A: ["192.0.2.9"] });
+    const resolver = createMxDns([dns.address]);
+    dns.set("null.test", { MX: ["0 ."], A: ["192.0.2.9"] });
     const nullMx = await lookupError(lookupMailHosts("null.test", { dns: resolver }));
     expect(nullMx).toMatchObject({ permanent: true, status: "5.1.10" });
     expect((await lookupError(lookupMailHosts("nxdomain.test", { dns: resolver }))).permanent).toBe(true);
@@ -73,13 +73,13 @@ describe("MX lookup through DNS_SERVERS", () => {
   });
 
   it("ignores a null MX next to real ones", async () => {
-    dns.set("mixed.test", { MX: [{ exchange: "", priority: 0 }, { exchange: "mx.mixed.test", priority: 10 }] });
-    expect((await lookupMailHosts("mixed.test", { dns: createMxDns([dns.server]) })).map((h) => h.host)).toEqual(["mx.mixed.test"]);
+    dns.set("mixed.test", { MX: ["0 .", "10 mx.mixed.test"] });
+    expect((await lookupMailHosts("mixed.test", { dns: createMxDns([dns.address]) })).map((h) => h.host)).toEqual(["mx.mixed.test"]);
   });
 
   it("fails temporarily when DNS cannot answer", async () => {
-    dns.set("broken.test", { servfail: true });
-    const err = await lookupError(lookupMailHosts("broken.test", { dns: createMxDns([dns.server], { timeoutMs: 500, tries: 1 }) }));
+    dns.servfail("broken.test");
+    const err = await lookupError(lookupMailHosts("broken.test", { dns: createMxDns([dns.address], { timeoutMs: 500, tries: 1 }) }));
     expect(err.permanent).toBe(false);
     // A resolver nobody answers on: timeouts are temporary too.
     const silent = createMxDns(["127.0.0.1:9"], { timeoutMs: 200, tries: 1 });
@@ -90,7 +90,7 @@ describe("MX lookup through DNS_SERVERS", () => {
 describe("DNS answer cache", () => {
   it("reuses answers for its lifetime and never keeps failures", async () => {
     let now = 0;
-    const resolver = cachedMxDns(createMxDns([dns.server]), 60_000, () => now);
+    const resolver = cachedMxDns(createMxDns([dns.address]), 60_000, () => now);
     dns.set("cache.test", { A: ["192.0.2.10"] });
     expect(await resolver.resolve4("cache.test")).toEqual(["192.0.2.10"]);
     dns.set("cache.test", { A: ["192.0.2.11"] });

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueueMessage } from "../../lib/queue/enqueue.ts";
 import { startRelay } from "../../workers/relay.ts";
 import { rawMessage, seedUsers } from "../helpers/fixtures.ts";
-import { createRelayTestEnv, recipientRows, waitFor, type RelayTestEnv } from "./helpers/env.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { createRelayTestEnv, recipientRows, type RelayTestEnv } from "./helpers/env.ts";
 
 // The relay as operators run it: workers/relay.ts in its own process (killed with SIGKILL
 // mid-delivery), and startRelay()'s close() letting deliveries in flight finish.
@@ -43,7 +44,7 @@ describe("relay process", () => {
         ...process.env,
         DATABASE_URL: env.db.url,
         MAIL_HOSTNAME: "relay.pigeon.test",
-        DNS_SERVERS: env.dns.server,
+        DNS_SERVERS: env.dns.address,
         OUTBOUND_SMTP_PORT: String(env.mx.port),
       },
       stdio: ["ignore", "pipe", "pipe"],

@@ -7,7 +7,8 @@ import { parseTopHeaders } from "../../lib/mime/structure.ts";
 import { enqueueMessage } from "../../lib/queue/enqueue.ts";
 import { claimDueRecipients } from "../../lib/queue/store.ts";
 import { rawMessage, seedUsers } from "../helpers/fixtures.ts";
-import { createRelayTestEnv, inbox, recipientRows, waitFor, type RelayTestEnv } from "./helpers/env.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { createRelayTestEnv, inbox, recipientRows, type RelayTestEnv } from "./helpers/env.ts";
 
 // The relay end to end over real sockets: enqueueMessage → Postgres queue → MX lookup through a
 // DNS server on 127.0.0.1 (DNS_SERVERS) → SMTP to a fake remote MX (OUTBOUND_SMTP_PORT).
@@ -74,7 +75,7 @@ describe("remote delivery", () => {
     expect(headerValue(mail.raw, "dkim-signature")).toContain(`d=${sender.domain}`);
 
     const resolver = new Resolver();
-    resolver.setServers([env.dns.server]);
+    resolver.setServers([env.dns.address]);
     const auth = await authenticate(mail.raw, {
       ip: "127.0.0.1",
       helo: "relay.pigeon.test",
@@ -261,7 +262,7 @@ describe("bounces and delivery status notifications", () => {
   });
 
   it("bounces at once for a domain with a null MX, without connecting anywhere", async () => {
-    env.dns.set("nomail.test", { MX: [{ exchange: "", priority: 0 }], A: ["127.0.0.1"] });
+    env.dns.set("nomail.test", { MX: ["0 ."], A: ["127.0.0.1"] });
     const connections = env.mx.connections;
     const before = (await inbox(alice().id)).length;
     const { result } = await send(["x@nomail.test"]);

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { getPool } from "../../lib/db/client.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { seedUsers } from "../helpers/fixtures.ts";
+import { startTestDns, type TestDns } from "../helpers/test-dns.ts";
 import { message, RawSmtp, startInbound, type RunningInbound } from "./helpers/smtp-harness.ts";
-import { startTestDns, type TestDns } from "./helpers/test-dns.ts";
 
 // The MX writes what it did into the admins' delivery log: accepted messages with their
 // SPF/DKIM/DMARC verdicts, and refusals with the stage and reason.

@@ -9,6 +9,7 @@ import { addUser } from "../../lib/accounts/users.ts";
 import { getPool } from "../../lib/db/client.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { seedUsers } from "../helpers/fixtures.ts";
+import { startTestDns, type TestDns } from "../helpers/test-dns.ts";
 import {
   headerLines,
   message,
@@ -19,7 +20,6 @@ import {
   storedMessages,
   type RunningInbound,
 } from "./helpers/smtp-harness.ts";
-import { startTestDns, type TestDns } from "./helpers/test-dns.ts";
 
 // The MX over real sockets: nodemailer and a raw client for exact bytes, a real Postgres behind.
 

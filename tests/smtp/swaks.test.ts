@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addAlias } from "../../lib/accounts/aliases.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { seedUsers } from "../helpers/fixtures.ts";
+import { startTestDns, type TestDns } from "../helpers/test-dns.ts";
 import { headerLines, startInbound, storedMessages, type RunningInbound } from "./helpers/smtp-harness.ts";
-import { startTestDns, type TestDns } from "./helpers/test-dns.ts";
 
 // The MX driven by swaks (apt-get install swaks), a client independent of Node's.
 

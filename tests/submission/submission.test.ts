@@ -8,7 +8,8 @@ import { getPool } from "../../lib/db/client.ts";
 import { parseTopHeaders } from "../../lib/mime/structure.ts";
 import { releaseSending, reserveSending } from "../../lib/smtp/submission-rate-limit.ts";
 import { seedUsers } from "../helpers/fixtures.ts";
-import { createRelayTestEnv, inbox, waitFor, type RelayTestEnv } from "../queue/helpers/env.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { createRelayTestEnv, inbox, type RelayTestEnv } from "../queue/helpers/env.ts";
 import { RawSmtp, type Reply } from "../smtp/helpers/smtp-harness.ts";
 import { queuedFor, startSubmission, SUBMISSION_HOSTNAME, type RunningSubmission } from "./helpers.ts";
 
@@ -29,7 +30,7 @@ beforeAll(async () => {
     databaseUrl: env.db.url,
     queue: env.worker().ctx,
     maxMessageSize: MAX_SIZE,
-    env: { DNS_SERVERS: env.dns.server, OUTBOUND_SMTP_PORT: String(env.mx.port) },
+    env: { DNS_SERVERS: env.dns.address, OUTBOUND_SMTP_PORT: String(env.mx.port) },
   });
   ({ domain, users } = await seedUsers(["alice", "bob", "carol", "dave"]));
   await addAlias({ address: `team@${domain}`, to: [users.alice.email, users.bob.email] });

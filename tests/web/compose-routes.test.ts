@@ -9,6 +9,7 @@ import type { ScheduledView, SendResult } from "../../lib/web/mail/compose/send.
 import { updateMailSettings } from "../../lib/web/mail/compose/settings.ts";
 import { startRelay } from "../../workers/relay.ts";
 import { seedUsers } from "../helpers/fixtures.ts";
+import { waitFor } from "../helpers/wait.ts";
 import { CookieJar, signInOverHttp } from "../helpers/web.ts";
 import { startMailStack, type MailStack } from "./mail-stack.ts";
 
@@ -68,16 +69,6 @@ async function boInbox(subject: string): Promise<Buffer[]> {
   });
 }
 
-async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe("compose API", () => {
   it("answers with the compose context", async () => {
     const r = await call<{ from: { addresses: string[]; displayName: string }; signature: string; undoSeconds: number; maxMessageSize: number }>(annJar, "GET", "/api/mail/send");
@@ -110,7 +101,7 @@ describe("compose API", () => {
 
     const sent = await call<SendResult>(annJar, "POST", "/api/mail/send", { ...draft, attachments: draft.attachments.map((a) => a.id) });
     expect(sent.status).toBe(201);
-    const [raw] = await waitFor(async () => {
+    const [raw] = await waitFor("the mail in Bo's INBOX", async () => {
       const r = await boInbox("With a file");
       return r.length ? r : null;
     });

@@ -2,11 +2,9 @@ import PostalMime from "postal-mime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addAlias } from "../../lib/accounts/aliases.ts";
 import { createSession } from "../../lib/auth/sessions.ts";
-import { parseConfig } from "../../lib/config.ts";
 import { getPool } from "../../lib/db/client.ts";
 import { withImap, type ImapIdentity } from "../../lib/imap-client/pool.ts";
 import { deliverMessage } from "../../lib/mail/deliver.ts";
-import type { RunningServer } from "../../lib/server-handle.ts";
 import { forgetContacts, suggestContacts } from "../../lib/web/mail/compose/contacts.ts";
 import { discardDraft, openDraft, readMessageSource, saveDraft, uidsWithMessageId } from "../../lib/web/mail/compose/drafts.ts";
 import { htmlToPlainText, sanitizeComposeHtml } from "../../lib/web/mail/compose/html.ts";
@@ -17,10 +15,9 @@ import { cancelSend, fileDueSentCopies, listScheduled, sendMessage } from "../..
 import { getMailSettings, updateMailSettings } from "../../lib/web/mail/compose/settings.ts";
 import { openConversation } from "../../lib/web/mail/conversation.ts";
 import { addImageSender } from "../../lib/web/mail/image-senders.ts";
-import { startRelay } from "../../workers/relay.ts";
 import { seedUsers } from "../helpers/fixtures.ts";
-import { startFakeDns, type FakeDns } from "../queue/helpers/fake-dns.ts";
-import { startFakeMx, type FakeMx } from "../queue/helpers/fake-mx.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { startRemoteRelay, type RemoteRelay } from "../queue/helpers/remote-relay.ts";
 import { startMailStack, type MailStack } from "./mail-stack.ts";
 
 // Compose, drafts and sending at the library level, against Pigeon's real IMAP server (over the
@@ -30,9 +27,7 @@ import { startMailStack, type MailStack } from "./mail-stack.ts";
 process.env.MAX_MESSAGE_SIZE = String(3 * 1024 * 1024);
 
 let stack: MailStack;
-let dns: FakeDns;
-let mx: FakeMx;
-let relay: RunningServer;
+let remote: RemoteRelay;
 let domain = "";
 let ana: ImapIdentity;
 let ben: ImapIdentity;
@@ -45,14 +40,7 @@ async function identityOf(u: { id: number; email: string }): Promise<ImapIdentit
 
 beforeAll(async () => {
   stack = await startMailStack();
-  dns = await startFakeDns();
-  mx = await startFakeMx();
-  dns.set("remote.example", { MX: [{ exchange: "mx.remote.example", priority: 10 }] });
-  dns.set("mx.remote.example", { A: ["127.0.0.1"] });
-  relay = await startRelay(
-    parseConfig({ DATABASE_URL: stack.db.url, MAIL_HOSTNAME: "mail.pigeon.test", DNS_SERVERS: dns.server, OUTBOUND_SMTP_PORT: String(mx.port) }),
-    () => undefined,
-  );
+  remote = await startRemoteRelay(stack.db.url);
   const seeded = await seedUsers(["ana", "ben", "cy"]);
   domain = seeded.domain;
   ana = await identityOf(seeded.users.ana);
@@ -63,23 +51,11 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await relay?.close();
-  await mx?.close();
-  await dns?.close();
+  await remote?.close();
   await stack?.stop();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await sleep(200);
-  }
-}
 
 /** Raw messages in a folder with this subject. */
 async function inFolder(who: ImapIdentity, folder: string, subject: string): Promise<{ uid: number; raw: Buffer; flags: Set<string>; threadId: string | null }[]> {
@@ -167,7 +143,7 @@ describe("sending", () => {
     expect(sent.scheduled).toBe(false);
     expect(sent.undoUntil).toBeNull();
 
-    const [got] = await waitFor(async () => {
+    const [got] = await waitFor("the mail in Ben's INBOX", async () => {
       const r = await inFolder(ben, "INBOX", "Lunch on Friday?");
       return r.length ? r : null;
     });
@@ -195,7 +171,7 @@ describe("sending", () => {
     expect(draft.references).toEqual([sent.messageId]);
     expect(draft.html).toMatch(/wrote:<\/p><blockquote>.*lunch at/s);
     const reply = await sendMessage(ben, compose({ ...draft, html: `<p>Yes!</p>${draft.html}` }));
-    const [answer] = await waitFor(async () => {
+    const [answer] = await waitFor("the reply in Ana's INBOX", async () => {
       const r = await inFolder(ana, "INBOX", "Re: Lunch on Friday?");
       return r.length ? r : null;
     });
@@ -252,7 +228,7 @@ describe("sending", () => {
     expect(fwd.attachments).toEqual([expect.objectContaining({ filename: "plan.pdf", contentType: "application/pdf", size: 13 })]);
     expect(fwd.html).toContain("Forwarded message");
     await sendMessage(ana, compose({ ...fwd, to: [{ name: "", address: ben.email }], attachments: fwd.attachments.map((x) => x.id) }));
-    const [got] = await waitFor(async () => {
+    const [got] = await waitFor("the forward in Ben's INBOX", async () => {
       const r = await inFolder(ben, "INBOX", "Fwd: Plans");
       return r.length ? r : null;
     });
@@ -273,7 +249,7 @@ describe("sending", () => {
   it("sends as an alias the user owns, not as anyone else", async () => {
     await addAlias({ address: `sales@${domain}`, to: [ana.email] });
     const r = await sendMessage(ana, compose({ from: `sales@${domain}`, to: [{ name: "", address: ben.email }], subject: "From sales", html: "<p>hi</p>" }));
-    const [got] = await waitFor(async () => {
+    const [got] = await waitFor("the alias's mail in Ben's INBOX", async () => {
       const x = await inFolder(ben, "INBOX", "From sales");
       return x.length ? x : null;
     });
@@ -286,7 +262,7 @@ describe("sending", () => {
 
   it("delivers to a remote domain through the relay to its MX", async () => {
     const r = await sendMessage(ana, compose({ to: [{ name: "Rita", address: "rita@remote.example" }], subject: "Over the wire", html: "<p>Hello from Pigeon</p>" }));
-    const mail = await waitFor(async () => mx.received.find((m) => m.to.includes("rita@remote.example")));
+    const mail = await waitFor("the remote MX", async () => remote.mx.received.find((m) => m.to.includes("rita@remote.example")));
     expect(mail.from).toBe(ana.email);
     const p = await PostalMime.parse(mail.raw);
     expect(p.subject).toBe("Over the wire");
@@ -329,7 +305,7 @@ describe("undo and send later", () => {
       const r = await sendMessage(ana, compose({ to: [{ name: "", address: ben.email }], subject: "Goes after five", html: "<p>hi</p>" }));
       expect(await inFolder(ben, "INBOX", "Goes after five")).toEqual([]);
       await expect(cancelSend(ben, { id: r.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
-      await waitFor(async () => (await inFolder(ben, "INBOX", "Goes after five")).length > 0, 15_000);
+      await waitFor("the mail after the undo window", async () => (await inFolder(ben, "INBOX", "Goes after five")).length > 0, 15_000);
       await expect(cancelSend(ana, { id: r.id })).rejects.toMatchObject({ code: "CONFLICT" });
     } finally {
       await updateMailSettings({ userId: ana.userId, update: { undoSeconds: 0 } });
@@ -348,7 +324,7 @@ describe("undo and send later", () => {
     const cancelMe = await sendMessage(ana, compose({ to: [{ name: "", address: ben.email }], subject: "Never mind", html: "<p>x</p>", sendAt: at.toISOString() }));
     await cancelSend(other, { id: cancelMe.id });
 
-    await waitFor(async () => (await inFolder(ben, "INBOX", "Later please")).length > 0, 25_000);
+    await waitFor("the scheduled mail", async () => (await inFolder(ben, "INBOX", "Later please")).length > 0, 25_000);
     expect(await fileDueSentCopies(other)).toBe(1);
     expect(await fileDueSentCopies(ana)).toBe(0);
     const [copy] = await inFolder(ana, "Sent", "Later please");
@@ -390,7 +366,7 @@ describe("drafts", () => {
 
     // Sent from the other session: attachment byte for byte, draft gone.
     await sendMessage(elsewhere, compose({ ...opened, attachments: opened.attachments.map((a) => a.id) }));
-    const [got] = await waitFor(async () => {
+    const [got] = await waitFor("the draft sent elsewhere in Ben's INBOX", async () => {
       const r = await inFolder(ben, "INBOX", "Draft one, edited");
       return r.length ? r : null;
     });

@@ -2,9 +2,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { getPool } from "../../../lib/db/client.ts";
 import { enqueueMessage } from "../../../lib/queue/enqueue.ts";
 import { rawMessage, seedUsers } from "../../helpers/fixtures.ts";
+import { waitFor } from "../../helpers/wait.ts";
 import { createRelayTestEnv, type RelayTestEnv } from "../../queue/helpers/env.ts";
 import { describeDurability, runDurability } from "../helpers/durability.ts";
-import { runSeed, seededRandom, sleep, spawnWorker, waitFor, type WorkerProcess } from "../helpers/worker-process.ts";
+import { runSeed, seededRandom, sleep, spawnWorker, type WorkerProcess } from "../helpers/worker-process.ts";
 
 // Issue 12, item 1, full size (npm run test:hard): 5,000 messages into the MX while it is killed
 // four times and then Postgres four times; and a relay process killed again and again in the
@@ -58,7 +59,7 @@ describe("relay killed mid-delivery, again and again", () => {
     const relayEnv = {
       DATABASE_URL: env.db.url,
       MAIL_HOSTNAME: "relay.pigeon.test",
-      DNS_SERVERS: env.dns.server,
+      DNS_SERVERS: env.dns.address,
       OUTBOUND_SMTP_PORT: String(env.mx.port),
     };
     const delivered = async () => {

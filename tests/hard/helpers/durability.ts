@@ -4,7 +4,7 @@ import pg from "pg";
 import { connectDatabase, disconnectDatabase } from "../../../lib/db/client.ts";
 import { migrate } from "../../../lib/db/migrate.ts";
 import { seedUsers } from "../../helpers/fixtures.ts";
-import { startTestDns } from "../../smtp/helpers/test-dns.ts";
+import { startTestDns } from "../../helpers/test-dns.ts";
 import { startOwnPostgres } from "./own-postgres.ts";
 import { runSmtpLoad, type LoadResult } from "./smtp-load.ts";
 import { freePort, seededRandom, sleep, spawnWorker, type WorkerProcess } from "./worker-process.ts";

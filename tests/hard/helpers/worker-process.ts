@@ -114,16 +114,6 @@ export function readMemory(pid: number): MemoryFigures {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 /** A small seeded PRNG (mulberry32), so that a failing random schedule can be replayed with HARD_SEED. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;

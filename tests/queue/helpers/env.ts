@@ -4,7 +4,7 @@ import { getPool } from "../../../lib/db/client.ts";
 import { createQueueContext, type QueueContext } from "../../../lib/queue/context.ts";
 import { createQueueWorker, type QueueWorker, type QueueWorkerOptions } from "../../../lib/queue/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/db.ts";
-import { startFakeDns, type FakeDns } from "./fake-dns.ts";
+import { startTestDns, type TestDns } from "../../helpers/test-dns.ts";
 import { startFakeMx, type FakeMx } from "./fake-mx.ts";
 
 // Everything a relay test needs: a database, an authoritative DNS server and a remote MX on
@@ -13,7 +13,7 @@ import { startFakeMx, type FakeMx } from "./fake-mx.ts";
 
 export interface RelayTestEnv {
   db: TestDatabase;
-  dns: FakeDns;
+  dns: TestDns;
   mx: FakeMx;
   config: Config;
   clock: { now: number; advance(ms: number): void; date(): Date };
@@ -29,12 +29,12 @@ export interface RelayTestEnv {
 
 export async function createRelayTestEnv(): Promise<RelayTestEnv> {
   const db = await createTestDatabase();
-  const dns = await startFakeDns();
+  const dns = await startTestDns();
   const mx = await startFakeMx();
   const config = parseConfig({
     DATABASE_URL: db.url,
     MAIL_HOSTNAME: "relay.pigeon.test",
-    DNS_SERVERS: dns.server,
+    DNS_SERVERS: dns.address,
     OUTBOUND_SMTP_PORT: String(mx.port),
   });
   const clock = {
@@ -71,7 +71,7 @@ export async function createRelayTestEnv(): Promise<RelayTestEnv> {
       return w;
     },
     publishMx(domain, hosts) {
-      dns.set(domain, { MX: hosts.map((h) => ({ exchange: h.host, priority: h.priority })) });
+      dns.set(domain, { MX: hosts.map((h) => `${h.priority} ${h.host || "."}`) });
       for (const h of hosts) if (h.host && h.host !== ".") dns.set(h.host, { A: [h.address ?? "127.0.0.1"] });
     },
     async publishDkim(domain) {
@@ -112,12 +112,3 @@ export async function inbox(userId: number): Promise<Buffer[]> {
   return r.rows.map((x) => x.data);
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -7,7 +7,7 @@ import { parseConfig, type Config } from "../../../lib/config.ts";
 import { getPool } from "../../../lib/db/client.ts";
 import { createInboundServer, type InboundLimits, type InboundServer } from "../../../lib/smtp/inbound.ts";
 import { getTlsMaterial } from "../../../lib/tls.ts";
-import type { TestDns } from "./test-dns.ts";
+import type { TestDns } from "../../helpers/test-dns.ts";
 
 // The MX started for a test file on 127.0.0.1 port 0, a raw SMTP client for exact bytes, and a
 // look at what the store holds.
