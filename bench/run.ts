@@ -35,7 +35,7 @@ import { createScratchDatabase, startPigeonProduction, type PigeonProcess, type 
 import { bestRetrRate, writeMaildir } from "./lib/pop3.ts";
 import { postfixAvailable, startPostfix, type PostfixInstance } from "./lib/postfix.ts";
 import { maildirCount, smtpSourcePath, smtpSourceRun } from "./lib/smtp.ts";
-import { descendants, flag, loadAverage, log, median, numberOption, option, processMemory, processesNamed, sleep } from "./lib/util.ts";
+import { descendants, flag, loadAverage, log, median, numberOption, option, processMemory, processesNamed, settle, sleep } from "./lib/util.ts";
 import { measureWeb, type WebFigures } from "./lib/web.ts";
 
 const QUICK = flag("quick");
@@ -130,6 +130,14 @@ function versions(): Record<string, string> {
     postfix: v("postconf", ["-dh", "mail_version"]),
     postgres: "",
   };
+}
+
+/** Before each side's measurement: the previous one's leftovers written out, then a quiet machine. */
+async function quiet(label: string): Promise<string> {
+  await getPool().query("CHECKPOINT").catch(() => undefined);
+  const seen = await settle();
+  log(`${label}: ${seen}`);
+  return loadAverage();
 }
 
 async function main() {
@@ -276,14 +284,14 @@ async function main() {
       const n = SIZES.idle;
       await sleep(5000);
       const before = processMemory(pigeon.pid);
-      const loadP = loadAverage();
+      const loadP = await quiet("memory, Pigeon");
       const pc = await openIdleConnections({ name: "pigeon", port: pigeon.ports.imaps, user: users.pop.email, password: PASSWORD }, n);
       await sleep(10_000);
       const after = processMemory(pigeon.pid);
       await pc.close();
       log(`pigeon: ${pc.sockets.length} idle connections; workers/start.ts RSS ${(before.rss / 2 ** 20).toFixed(0)} → ${(after.rss / 2 ** 20).toFixed(0)} MiB`);
       await sleep(2000);
-      const loadD = loadAverage();
+      const loadD = await quiet("memory, Dovecot");
       const dc = await openIdleConnections({ name: "dovecot", port: dovecot!.imapsPort, user: users.pop.email, password: PASSWORD }, n);
       await sleep(5000);
       const tree = descendants(dovecot!.pid);
@@ -324,7 +332,7 @@ async function main() {
       for (const reuse of [false, true]) {
         const local = reuse ? "smtp-reuse" : "smtp-new";
         const common = { sender: SENDER, recipient: users[local].email, messages: SIZES.smtpMessages, sessions: SIZES.smtpSessions, size: SIZES.smtpSize, reuse };
-        const loadP = loadAverage();
+        const loadP = await quiet(`${local}, Pigeon`);
         const logFrom = pigeon.output().length;
         const p = await smtpSourceRun({
           ...common,
@@ -337,7 +345,7 @@ async function main() {
         const timings = [...pigeon.output().slice(logFrom).matchAll(/ auth=(\d+)ms store=(\d+)ms/g)];
         const mxTimes = `MX auth p50 ${median(timings.map((t) => Number(t[1])))} ms, store p50 ${median(timings.map((t) => Number(t[2])))} ms`;
         log(`pigeon: ${mxTimes} over ${timings.length} deliveries`);
-        const loadD = loadAverage();
+        const loadD = await quiet(`${local}, Postfix`);
         const maildir = path.join(dovecot!.home(users[local].email), "Maildir");
         const d = await smtpSourceRun({ ...common, port: postfix!.port, stored: async () => maildirCount(maildir) });
         log(`postfix: $ smtp-source ${d.args.join(" ")} → ${d.stored}/${d.messages} stored in ${d.seconds.toFixed(1)} s (accepted in ${d.acceptSeconds.toFixed(1)} s, exit ${d.exitCode})`);
@@ -363,9 +371,9 @@ async function main() {
       const dovecotLoad = await loadOverImap(dovecotImap, SIZES.mailbox);
       log(`mailbox load: pigeon ${pigeonLoadSeconds.toFixed(0)} s (lib/mail, 250 per transaction), dovecot ${dovecotLoad.toFixed(0)} s (MULTIAPPEND, 250 per command)`);
       const opts = { appends: SIZES.appends, sessions: SIZES.sessions, parallel: SIZES.parallel, minMessages: SIZES.mailbox };
-      const loadP = loadAverage();
+      const loadP = await quiet("imap, Pigeon");
       const p: ImapFigures = await measureImap(pigeonImap, opts);
-      const loadD = loadAverage();
+      const loadD = await quiet("imap, Dovecot");
       const d: ImapFigures = await measureImap(dovecotImap, opts);
       const load = `${loadP} / ${loadD}`;
       const m = SIZES.mailbox.toLocaleString("en-US");
@@ -389,9 +397,9 @@ async function main() {
 
     // --- POP3 ---------------------------------------------------------------------------------
     if (want("pop3")) {
-      const loadP = loadAverage();
+      const loadP = await quiet("pop3, Pigeon");
       const p = await bestRetrRate(pigeon.ports.pop3s, users.pop.email, PASSWORD, SIZES.pop3Rounds);
-      const loadD = loadAverage();
+      const loadD = await quiet("pop3, Dovecot");
       const d = await bestRetrRate(dovecot!.pop3sPort, users.pop.email, PASSWORD, SIZES.pop3Rounds);
       record({
         section: "POP3",
@@ -408,7 +416,7 @@ async function main() {
 
     // --- Web ------------------------------------------------------------------------------------
     if (want("web")) {
-      const load = loadAverage();
+      const load = await quiet("web, Pigeon");
       webFigures = await measureWeb({ url: pigeon.webUrl, email: users.big.email, password: PASSWORD, samples: SIZES.webSamples, messages: SIZES.mailbox });
       const m = SIZES.mailbox.toLocaleString("en-US");
       const base = { section: "Web", load, unit: "ms", better: "lower" as const };

@@ -83,6 +83,34 @@ export function loadAverage(): string {
     .join(" ");
 }
 
+function cpuTimes(): { idle: number; iowait: number; total: number } {
+  const fields = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  return { idle: fields[3], iowait: fields[4] ?? 0, total: fields.reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * Waits until the machine is quiet — CPUs at least `idle` idle and under `iowait` waiting for the
+ * disk over a 2-second window — or `maxMs` has passed, so that one side's measurement does not
+ * pay for the work the previous one left behind (Postgres checkpoints, Dovecot's writes). Returns
+ * what it saw, for the log.
+ */
+export async function settle(opts: { idle?: number; iowait?: number; maxMs?: number } = {}): Promise<string> {
+  const wantIdle = opts.idle ?? 0.8;
+  const wantIowait = opts.iowait ?? 0.1;
+  const deadline = Date.now() + (opts.maxMs ?? 60_000);
+  const start = Date.now();
+  for (;;) {
+    const a = cpuTimes();
+    await sleep(2000);
+    const b = cpuTimes();
+    const total = b.total - a.total || 1;
+    const idle = (b.idle - a.idle) / total;
+    const iowait = (b.iowait - a.iowait) / total;
+    const seen = `idle ${(idle * 100).toFixed(0)} %, iowait ${(iowait * 100).toFixed(0)} % after ${((Date.now() - start) / 1000).toFixed(0)} s`;
+    if ((idle >= wantIdle && iowait <= wantIowait) || Date.now() >= deadline) return seen;
+  }
+}
+
 /** Resident and proportional set size of one process, in bytes (0 when it is gone). */
 export function processMemory(pid: number): { rss: number; pss: number } {
   try {
