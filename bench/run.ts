@@ -283,8 +283,8 @@ async function main() {
       // other sections leave garbage behind.
       const n = SIZES.idle;
       await sleep(5000);
-      const before = processMemory(pigeon.pid);
       const loadP = await quiet("memory, Pigeon");
+      const before = processMemory(pigeon.pid);
       const pc = await openIdleConnections({ name: "pigeon", port: pigeon.ports.imaps, user: users.pop.email, password: PASSWORD }, n);
       await sleep(10_000);
       const after = processMemory(pigeon.pid);
