@@ -67,13 +67,16 @@ export function normalizeFlags(flags: readonly string[]): string[] {
   return [...seen.values()];
 }
 
+/** SQL: the flags of `param` (a text[]) that the mailbox's keyword list lacks, case-insensitively, once each. */
+const newKeywords = (param: string) => `ARRAY(
+  SELECT f FROM (SELECT DISTINCT ON (lower(f)) f FROM unnest(${param}::text[]) f) n
+  WHERE lower(f) <> ALL (SELECT lower(k) FROM unnest(keywords) k))`;
+
 /** Adds flags not seen before in the mailbox to its keyword list (case-insensitively). */
 export async function noteKeywords(tx: pg.PoolClient, mailboxId: number, flags: readonly string[]): Promise<void> {
   if (flags.length === 0) return;
   await tx.query(
-    `UPDATE mailboxes SET keywords = keywords || ARRAY(
-       SELECT f FROM (SELECT DISTINCT ON (lower(f)) f FROM unnest($2::text[]) f) n
-       WHERE lower(f) <> ALL (SELECT lower(k) FROM unnest(keywords) k))
+    `UPDATE mailboxes SET keywords = keywords || ${newKeywords("$2")}
      WHERE id = $1 AND EXISTS (
        SELECT 1 FROM unnest($2::text[]) f WHERE lower(f) <> ALL (SELECT lower(k) FROM unnest(keywords) k))`,
     [mailboxId, [...flags]],
@@ -128,9 +131,7 @@ export async function insertMessages(
        UPDATE users SET used_bytes = used_bytes + $3 WHERE id = $1 RETURNING used_bytes, quota_bytes
      ), s AS (
        UPDATE mailboxes SET uid_next = uid_next + $4, highest_mod_seq = highest_mod_seq + 1,
-         keywords = CASE WHEN cardinality($6::text[]) = 0 THEN keywords ELSE keywords || ARRAY(
-           SELECT f FROM (SELECT DISTINCT ON (lower(f)) f FROM unnest($6::text[]) f) k
-           WHERE lower(f) <> ALL (SELECT lower(x) FROM unnest(keywords) x)) END
+         keywords = CASE WHEN cardinality($6::text[]) = 0 THEN keywords ELSE keywords || ${newKeywords("$6")} END
        WHERE id = $2 AND user_id = $1 AND (SELECT $3 <= 0 OR used_bytes <= quota_bytes FROM q)
        RETURNING uid_next - $4 AS first_uid, highest_mod_seq, uid_validity
      ), i AS (
